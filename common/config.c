@@ -319,7 +319,7 @@ parse_port(const char *s, int *port)
 
 	errno = 0;
 	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 65535)
+	if (errno != 0 || end == s || *end != '\0' || n < 0 || n > 65535)
 		return ORK_EINVAL;
 	*port = (int)n;
 	return 0;
@@ -369,7 +369,7 @@ config_check_listen(const char *value, char *err, size_t errlen)
 
 	if (config_split_listen(value, host, sizeof(host), &port) != 0) {
 		snprintf(err, errlen, "\"%.64s\" is not a listen address "
-		    "(host:port with port 1-65535)", value);
+		    "(host:port with port 0-65535)", value);
 		return ORK_EINVAL;
 	}
 	return 0;

@@ -1,0 +1,382 @@
+/*
+ * harness.c - shared helpers of the integration tests.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+const char *
+h_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		fail_msg("%s is not set: run the tests through tests/run.sh",
+		    name);
+	return v;
+}
+
+void
+h_bin(const char *program, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", h_env("ORK_TEST_BIN"), program);
+}
+
+void
+h_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+PGconn *
+h_db_connect(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("could not connect to %s: %s", url, PQerrorMessage(c));
+	return c;
+}
+
+void
+h_db_value(PGconn *c, const char *sql, char *buf, size_t len)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("query \"%s\" failed: %s", sql, PQerrorMessage(c));
+	snprintf(buf, len, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* url_with_db replaces the database of the admin URL. */
+static void
+url_with_db(const char *admin, const char *db, char *url, size_t len)
+{
+	const char *slash = strrchr(admin, '/');
+
+	snprintf(url, len, "%.*s/%s", (int)(slash - admin), admin, db);
+}
+
+void
+h_db_create(const char *name, int migrated, char *url, size_t len)
+{
+	const char	*admin = h_env("ORK_TEST_PG_URL");
+	PGconn		*c = h_db_connect(admin);
+	char		 sql[256], db[80];
+	PGresult	*r;
+
+	snprintf(db, sizeof(db), "t_%s", name);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    db);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	url_with_db(admin, db, url, len);
+	if (migrated) {
+		char		 arg[H_URL_MAX + 32];
+		const char	*args[] = { "migrate", arg, NULL };
+		char		 logname[128];
+
+		snprintf(arg, sizeof(arg), "--database-url=%s", url);
+		snprintf(logname, sizeof(logname), "migrate-%s", name);
+		if (h_run(logname, "ork-orchestrator", args, NULL, 30000) != 0)
+			fail_msg("migrating %s failed", db);
+	}
+}
+
+int
+h_free_port(void)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+void
+h_spawn(struct h_proc *p, const char *name, const char *program,
+    const char *const *args, const char *const *env)
+{
+	char	 path[H_PATH_MAX];
+	char	*argv[64];
+	int	 n = 0, fd;
+	pid_t	 pid;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->log, sizeof(p->log), "%s/%s.log", h_env("ORK_TEST_OUT"),
+	    name);
+	if (strchr(program, '/') != NULL)
+		snprintf(path, sizeof(path), "%s", program);
+	else
+		h_bin(program, path, sizeof(path));
+	argv[n++] = path;
+	for (; args != NULL && args[n - 1] != NULL && n < 63; n++)
+		argv[n] = (char *)(uintptr_t)args[n - 1];
+	argv[n] = NULL;
+
+	fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail_msg("could not create %s: %s", p->log, strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("ORK_LOG_FORMAT", "text", 0);
+		for (; env != NULL && *env != NULL; env++)
+			putenv((char *)(uintptr_t)*env);
+		execv(path, argv);
+		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	p->pid = pid;
+}
+
+char *
+h_read_file(const char *path)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*buf;
+	long	 n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = (long)fread(buf, 1, (size_t)n, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int
+h_log_count(struct h_proc *p, const char *needle)
+{
+	char		*text = h_read_file(p->log);
+	const char	*at;
+	int		 count = 0;
+
+	if (text == NULL)
+		return 0;
+	for (at = text; (at = strstr(at, needle)) != NULL; at++)
+		count++;
+	free(text);
+	return count;
+}
+
+int
+h_wait_log(struct h_proc *p, const char *needle, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	do {
+		if (h_log_count(p, needle) > 0)
+			return 1;
+		if (h_wait_exit(p, 0))
+			return h_log_count(p, needle) > 0;
+		h_sleep_ms(20);
+	} while (now_ms() < deadline);
+	return 0;
+}
+
+int
+h_wait_exit(struct h_proc *p, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	if (p->exited)
+		return 1;
+	for (;;) {
+		pid_t r = waitpid(p->pid, &p->status, WNOHANG);
+
+		if (r == p->pid) {
+			p->exited = 1;
+			return 1;
+		}
+		if (now_ms() >= deadline)
+			return 0;
+		h_sleep_ms(10);
+	}
+}
+
+static int
+exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+int
+h_stop(struct h_proc *p, int sig, int timeout_ms)
+{
+	if (p->pid <= 0)
+		return -1;
+	if (!p->exited)
+		kill(p->pid, sig);
+	if (!h_wait_exit(p, timeout_ms)) {
+		h_kill(p);
+		return -1;
+	}
+	return exit_code(p->status);
+}
+
+void
+h_kill(struct h_proc *p)
+{
+	if (p->pid <= 0 || p->exited)
+		return;
+	kill(p->pid, SIGKILL);
+	(void)h_wait_exit(p, 5000);
+}
+
+long
+h_cpu_ms(struct h_proc *p)
+{
+	char		 path[64], *text, *close;
+	unsigned long	 ut = 0, st = 0;
+	long		 tick = sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	text = h_read_file(path);
+	if (text == NULL)
+		return -1;
+	/* Fields after the command name, which is in parentheses. */
+	close = strrchr(text, ')');
+	if (close == NULL || sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u "
+	    "%*u %*u %*u %*u %lu %lu", &ut, &st) != 2) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	return (long)((ut + st) * 1000UL / (unsigned long)tick);
+}
+
+struct h_body {
+	char	*buf;
+	size_t	 len;
+};
+
+static size_t
+on_body(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct h_body	*b = arg;
+	size_t		 len = size * n;
+	char		*nb = realloc(b->buf, b->len + len + 1);
+
+	if (nb == NULL)
+		return 0;
+	memcpy(nb + b->len, ptr, len);
+	b->buf = nb;
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return len;
+}
+
+long
+h_http(const char *method, const char *url, const char *body,
+    const char *const *headers, char **body_out)
+{
+	CURL			*c = curl_easy_init();
+	struct curl_slist	*hl = NULL;
+	struct h_body		 b = { NULL, 0 };
+	long			 status = -1;
+
+	assert_non_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (body != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	for (; headers != NULL && *headers != NULL; headers++)
+		hl = curl_slist_append(hl, *headers);
+	if (hl != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	if (body_out != NULL)
+		*body_out = b.buf;
+	else
+		free(b.buf);
+	return status;
+}
+
+int
+h_run(const char *name, const char *program, const char *const *args,
+    const char *const *env, int timeout_ms)
+{
+	struct h_proc p;
+
+	h_spawn(&p, name, program, args, env);
+	if (!h_wait_exit(&p, timeout_ms)) {
+		h_kill(&p);
+		fail_msg("%s did not finish within %d ms", name, timeout_ms);
+	}
+	return exit_code(p.status);
+}

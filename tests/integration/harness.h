@@ -1,0 +1,100 @@
+/*
+ * harness.h - what integration tests share: a fresh database per test,
+ * the real daemons started as child processes with their output in a
+ * log file, free ports, HTTP requests.
+ *
+ * The runner (tests/run.sh) exports ORK_TEST_PG_URL (a URL of the test
+ * cluster's "postgres" database), ORK_TEST_BIN (the daemons' folder) and
+ * ORK_TEST_OUT (where logs go).
+ */
+#ifndef ORK_HARNESS_H
+#define ORK_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+#define H_PATH_MAX 1024
+#define H_URL_MAX 512
+
+struct h_proc {
+	pid_t	pid;
+	char	name[64];
+	char	log[H_PATH_MAX];
+	int	exited;
+	int	status;		/* waitpid status once exited */
+};
+
+/* h_env returns a required environment variable or aborts the test. */
+const char *h_env(const char *name);
+
+/* h_bin writes the path of a built program (e.g. "ork-api") into buf. */
+void h_bin(const char *program, char *buf, size_t len);
+
+/*
+ * h_db_create drops and creates database "t_<name>" and writes its URL
+ * into url.  When migrated is set, runs "ork-orchestrator migrate" on it.
+ */
+void h_db_create(const char *name, int migrated, char *url, size_t len);
+
+/* h_db_connect connects to url or fails the test. */
+PGconn *h_db_connect(const char *url);
+
+/* h_db_value runs a one-row one-column query and copies the value. */
+void h_db_value(PGconn *c, const char *sql, char *buf, size_t len);
+
+/* h_free_port returns a TCP port on 127.0.0.1 nobody listens on now. */
+int h_free_port(void);
+
+/*
+ * h_spawn starts program with argv (argv[0] is set for you; NULL-ended
+ * list after it) and the extra environment entries env ("K=V", NULL-
+ * ended; may be NULL), output into ORK_TEST_OUT/<name>.log.
+ */
+void h_spawn(struct h_proc *p, const char *name, const char *program,
+    const char *const *args, const char *const *env);
+
+/* h_wait_log waits until the log contains needle; 1 found, 0 timeout. */
+int h_wait_log(struct h_proc *p, const char *needle, int timeout_ms);
+
+/* h_log_count counts the lines of the log containing needle. */
+int h_log_count(struct h_proc *p, const char *needle);
+
+/*
+ * h_wait_exit waits up to timeout_ms for the process to exit; returns 1
+ * and fills p->status when it did, 0 otherwise.
+ */
+int h_wait_exit(struct h_proc *p, int timeout_ms);
+
+/*
+ * h_stop sends sig and waits up to timeout_ms; returns the exit code
+ * (0-255), 128+signal when killed by a signal, or -1 on timeout (the
+ * process is then killed with SIGKILL).
+ */
+int h_stop(struct h_proc *p, int sig, int timeout_ms);
+
+/* h_kill kills the process with SIGKILL and reaps it (cleanup). */
+void h_kill(struct h_proc *p);
+
+/* h_cpu_ms returns the user+system CPU time the process used so far. */
+long h_cpu_ms(struct h_proc *p);
+
+/*
+ * h_http performs a request; body_out (may be NULL) gets a malloc'd body.
+ * Returns the HTTP status, or -1 when the server could not be reached.
+ */
+long h_http(const char *method, const char *url, const char *body,
+    const char *const *headers, char **body_out);
+
+/* h_run runs a command to completion, output into the log; returns exit code. */
+int h_run(const char *name, const char *program, const char *const *args,
+    const char *const *env, int timeout_ms);
+
+/* h_read_file returns a malloc'd, NUL-terminated copy of a file. */
+char *h_read_file(const char *path);
+
+/* h_sleep_ms sleeps. */
+void h_sleep_ms(int ms);
+
+#endif /* ORK_HARNESS_H */

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# run.sh - run every test suite against a throwaway PostgreSQL.
+#
+# Starts its own cluster (deploy/pg.sh), runs the unit tests, the fuzz
+# corpora as regressions and the integration tests, stops the cluster
+# also when a test fails or the run is interrupted, and ends with one
+# line: "N passed, M failed".  Tests speak TAP (cmocka's TAP output).
+#
+#   BUILD=build tests/run.sh [FILTER]   FILTER: run only matching programs
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+build=${BUILD:-build}
+filter=${1:-}
+out=$top/tests/out/$(basename "$build")
+cluster=test-$(basename "$build")
+# Per-program limit: a hung test fails instead of hanging the run.
+limit=${ORK_TEST_TIMEOUT:-600}
+
+mkdir -p "$out"
+passed=0
+failed=0
+failures=()
+
+cleanup() {
+	deploy/pg.sh destroy "$cluster" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+deploy/pg.sh destroy "$cluster" >/dev/null 2>&1 || true
+url=$(deploy/pg.sh start "$cluster") || { echo "run: could not start PostgreSQL"; exit 1; }
+export ORK_TEST_PG_URL=${url%/*}/postgres
+export ORK_TEST_BIN=$top/$build/bin
+export ORK_TEST_OUT=$out
+export ORK_TEST_ROOT=$top
+export CMOCKA_MESSAGE_OUTPUT=TAP
+# Sanitizers: fail on the first report, keep going in children.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp}
+
+# run_tap PROGRAM: run one TAP-speaking program, count its results.
+run_tap() {
+	local prog=$1 name log rc ok notok
+	name=$(basename "$prog")
+	log=$out/$name.tap
+	timeout --kill-after=10 "$limit" "$prog" >"$log" 2>&1
+	rc=$?
+	ok=$(grep -cE '^ok [0-9]+' "$log")
+	notok=$(grep -cE '^not ok [0-9]+' "$log")
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+	if ((notok > 0)); then
+		failures+=("$name: $(grep -E '^not ok' "$log" | head -n 5 | tr '\n' ';')")
+	fi
+	if ((rc != 0 && notok == 0)); then
+		failed=$((failed + 1))
+		failures+=("$name: exited with status $rc (see $log)")
+	fi
+	printf '%-34s %3d passed %3d failed\n' "$name" "$ok" "$notok"
+	if ((notok > 0 || rc != 0)); then
+		grep -E '^(not ok|#)' "$log" | head -n 20 | sed 's/^/    /'
+	fi
+}
+
+# run_regress PROGRAM: replay one fuzz corpus; one test per corpus.
+run_regress() {
+	local prog=$1 name corpus log
+	name=$(basename "$prog" _regress)
+	corpus=tests/fuzz/corpus/$name
+	log=$out/fuzz-$name.log
+	if timeout --kill-after=10 "$limit" "$prog" "$corpus" >"$log" 2>&1; then
+		passed=$((passed + 1))
+		printf '%-34s %3d passed %3d failed\n' "fuzz-$name" 1 0
+	else
+		failed=$((failed + 1))
+		failures+=("fuzz-$name: corpus replay failed (see $log)")
+		printf '%-34s %3d passed %3d failed\n' "fuzz-$name" 0 1
+		tail -n 20 "$log" | sed 's/^/    /'
+	fi
+}
+
+matches() { [[ -z $filter || $1 == *$filter* ]]; }
+
+echo "== unit"
+for t in "$build"/tests/unit/*_test; do
+	[[ -x $t ]] && matches "$t" && run_tap "$t"
+done
+echo "== fuzz corpora"
+for t in "$build"/tests/fuzz/*_regress; do
+	[[ -x $t ]] && matches "$t" && run_regress "$t"
+done
+echo "== integration"
+for t in "$build"/tests/integration/*_test; do
+	[[ -x $t ]] && matches "$t" && run_tap "$t"
+done
+
+if ((${#failures[@]} > 0)); then
+	echo "== failures"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
