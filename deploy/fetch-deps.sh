@@ -112,8 +112,9 @@ npm_fetch() {
 		die "could not download $spec with npm pack"
 	fi
 	name=$(printf '%s\n' "$name" | tail -n 1)
-	[ -n "$name" ] && [ -f "$dir/$name" ] ||
+	if [ -z "$name" ] || [ ! -f "$dir/$name" ]; then
 		die "npm pack did not produce a tarball for $spec"
+	fi
 	got="sha512-$(openssl dgst -sha512 -binary "$dir/$name" | openssl base64 -A)"
 	[ "$got" = "$want" ] ||
 		die "checksum mismatch for $spec: registry says $want, download is $got; refusing to use it"

@@ -67,10 +67,11 @@ done
 if [ -z "$python" ]; then
 	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "lint-deploy: installing python3-yaml with apt-get" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				--no-install-recommends python3 python3-yaml >/dev/null ||
+		if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+			! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends python3 python3-yaml >/dev/null; then
 			die "could not install python3-yaml with apt-get"
+		fi
 		python=/usr/bin/python3
 	else
 		die "python3 with PyYAML is missing: install the Debian package python3-yaml"
