@@ -1,9 +1,16 @@
 /*
  * httpd.c - a civetweb server with JSON answers.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "err.h"
@@ -12,7 +19,9 @@
 
 struct httpd {
 	struct mg_context	*ctx;
+	char			 host[256];	/* where to reach ourselves */
 	int			 port;
+	atomic_int		 stopped;
 };
 
 /* civetweb reports start-up failures through this callback only. */
@@ -77,6 +86,12 @@ httpd_start(const char *listen, int nthreads, struct httpd **out, char *err,
 	}
 	n = mg_get_server_ports(h->ctx, 4, ports);
 	h->port = n > 0 ? ports[0].port : port;
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
+		snprintf(h->host, sizeof(h->host), "127.0.0.1");
+	else if (strcmp(host, "::") == 0)
+		snprintf(h->host, sizeof(h->host), "::1");
+	else
+		snprintf(h->host, sizeof(h->host), "%s", host);
 	*out = h;
 	return 0;
 }
@@ -94,12 +109,72 @@ httpd_port(const struct httpd *h)
 	return h->port;
 }
 
+static void *
+stop_thread(void *arg)
+{
+	struct httpd *h = arg;
+
+	mg_stop(h->ctx);
+	atomic_store(&h->stopped, 1);
+	return NULL;
+}
+
+/* wake connects to the server so its accept loop sees the stop flag. */
+static void
+wake(const struct httpd *h)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	int			fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(h->host, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)h->port);
+		if (inet_pton(AF_INET6, h->host, &s6->sin6_addr) != 1)
+			return;
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)h->port);
+		if (inet_pton(AF_INET, h->host, &s4->sin_addr) != 1)
+			return;
+		len = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)connect(fd, (struct sockaddr *)&ss, len);
+	close(fd);
+}
+
+/*
+ * httpd_stop: civetweb's accept loop polls with a 2 s timeout and checks
+ * its stop flag only between polls, so mg_stop alone takes up to 2 s.
+ * Stop from a thread and poke the listening socket until it is done.
+ */
 void
 httpd_stop(struct httpd *h)
 {
+	pthread_t	t;
+	struct timespec	ts = { 0, 20 * 1000000L };
+
 	if (h == NULL)
 		return;
-	mg_stop(h->ctx);
+	if (pthread_create(&t, NULL, stop_thread, h) != 0) {
+		mg_stop(h->ctx);
+		free(h);
+		return;
+	}
+	while (!atomic_load(&h->stopped)) {
+		wake(h);
+		nanosleep(&ts, NULL);
+	}
+	pthread_join(t, NULL);
 	free(h);
 }
 

@@ -189,21 +189,27 @@ char *
 h_read_file(const char *path)
 {
 	FILE	*f = fopen(path, "rb");
-	char	*buf;
-	long	 n;
+	char	*buf = NULL, *nb;
+	size_t	 len = 0, cap = 0, n;
 
 	if (f == NULL)
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	n = (long)fread(buf, 1, (size_t)n, f);
-	buf[n] = '\0';
+	/* Read to the end: files under /proc report a size of 0. */
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 8192;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	buf[len] = '\0';
 	fclose(f);
 	return buf;
 }
