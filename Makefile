@@ -13,6 +13,8 @@
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
+# Objects of tests are intermediate files to make: keep them.
+.SECONDARY:
 SHELL := /bin/bash
 
 BUILD    ?= build
@@ -47,8 +49,8 @@ GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wimplicit-fallthrough \
 	-Wcast-qual -Wwrite-strings -Wconversion -Wno-sign-conversion
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -pthread \
-	-DORK_VERSION='"$(VERSION)"' -DORK_GIT_REV='"$(GIT_REV)"'
+VERSION_DEFS := -DORK_VERSION='"$(VERSION)"' -DORK_GIT_REV='"$(GIT_REV)"'
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -pthread $(VERSION_DEFS)
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 
@@ -189,7 +191,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
 fuzz-%: $(GEN_PB_H) $(GEN_MIG_C)
 	@mkdir -p $(BUILD)/fuzz
-	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -pthread \
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -pthread $(VERSION_DEFS) \
 		-fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS) \
 		tests/fuzz/$*_fuzz.c $(COMMON_SRC) $(GEN_PB_C) $(GEN_MIG_C) \
 		-o $(BUILD)/fuzz/$*_fuzz $(PKG_LIBS) -lm

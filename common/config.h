@@ -56,8 +56,9 @@ struct config_args {
  * defaults, then the environment, then argv.  Returns CONFIG_RUN,
  * CONFIG_HELP or CONFIG_VERSION, or ORK_EINVAL with a one-line reason in
  * err naming the option.  Positional arguments go into args (may be NULL
- * when the daemon takes none; then any is an error).  On failure, what
- * was allocated is freed.
+ * when the daemon takes none; then any is an error).  out must start
+ * zeroed.  Unless it fails (then what was allocated is freed), out holds
+ * strings the caller releases with config_free.
  */
 int config_load(const struct config_opt *opts, size_t nopts, void *out,
     int argc, char **argv, struct config_args *args, char *err,

@@ -87,7 +87,7 @@ do_init() {
 	# Unix socket paths are limited to 107 bytes: keep it short.
 	sockdir=$(mktemp -d /tmp/ork-pg-sock.XXXXXX)
 	[[ -n $runas ]] && chown "$runas" "$sockdir"
-	as_owner "$bin/initdb" -D "$data" -U ork --auth=trust -E UTF8 \
+	as_owner "$bin/initdb" -D "$data" -U ork --auth=trust -E UTF8 --no-sync \
 	    --no-locale >"$dir/initdb.log" 2>&1 || {
 		echo "pg: initdb failed:" >&2; cat "$dir/initdb.log" >&2; exit 1; }
 	cat >>"$data/postgresql.conf" <<CONF

@@ -98,6 +98,28 @@ for t in "$build"/tests/integration/*_test; do
 	[[ -x $t ]] && matches "$t" && run_tap "$t"
 done
 
+echo "== deployment"
+if matches lint-deploy; then
+	log=$out/lint-deploy.log
+	deploy/lint-deploy.sh >"$log" 2>&1
+	rc=$?
+	summary=$(grep -E '^lint-deploy: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	ok=$(sed -E 's/^lint-deploy: ([0-9]+) passed.*/\1/' <<<"$summary")
+	notok=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$summary")
+	ok=${ok:-0}
+	notok=${notok:-0}
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+	if ((rc != 0 && notok == 0)); then
+		failed=$((failed + 1))
+	fi
+	if ((rc != 0)); then
+		failures+=("lint-deploy: see $log")
+		grep -vE '^ok ' "$log" | tail -n 20 | sed 's/^/    /'
+	fi
+	printf '%-34s %3d passed %3d failed\n' lint-deploy "$ok" "$notok"
+fi
+
 if ((${#failures[@]} > 0)); then
 	echo "== failures"
 	printf '  %s\n' "${failures[@]}"

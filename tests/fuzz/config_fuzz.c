@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_config	 cfg;
 	struct config_args	 args;
 	char			*text, *argv[64], err[512];
-	int			 argc = 1;
+	int			 argc = 1, rc;
 
 	if (size > 16384)
 		return 0;
@@ -68,12 +68,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	argv[argc] = NULL;
 	memset(&cfg, 0, sizeof(cfg));
-	if (config_load(opts, sizeof(opts) / sizeof(opts[0]), &cfg, argc, argv,
-	    &args, err, sizeof(err)) == CONFIG_RUN) {
-		if (cfg.listen == NULL || cfg.n < -5 || cfg.n > 5000)
-			abort();
-		config_free(opts, sizeof(opts) / sizeof(opts[0]), &cfg);
-	}
+	rc = config_load(opts, sizeof(opts) / sizeof(opts[0]), &cfg, argc, argv,
+	    &args, err, sizeof(err));
+	if (rc == CONFIG_RUN && (cfg.listen == NULL || cfg.n < -5 ||
+	    cfg.n > 5000))
+		abort();
+	if (rc < 0 && err[0] == '\0')
+		abort();	/* every refusal says why */
+	config_free(opts, sizeof(opts) / sizeof(opts[0]), &cfg);
 	free(text);
 	return 0;
 }
