@@ -197,6 +197,7 @@ fuzz-%: $(GEN_PB_H) $(GEN_MIG_C)
 		-o $(BUILD)/fuzz/$*_fuzz $(PKG_LIBS) -lm
 	@mkdir -p $(BUILD)/fuzz/$*_corpus
 	$(BUILD)/fuzz/$*_fuzz -max_total_time=$(FUZZ_TIME) \
+		-artifact_prefix=$(BUILD)/fuzz/$*- \
 		$(BUILD)/fuzz/$*_corpus tests/fuzz/corpus/$*
 
 # ---- top-level targets -------------------------------------------------
