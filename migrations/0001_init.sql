@@ -99,6 +99,9 @@ CREATE TABLE task_runs (
 	    CHECK (status IN ('pending', 'queued', 'retrying', 'running',
 	        'success', 'failed', 'cancelled', 'skipped')),
 	attempt		integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+	-- attempts are numbered across retries of the run; a RetryRun starts
+	-- a new series with a fresh budget of max_attempts from here
+	series_start	integer NOT NULL DEFAULT 0,
 	max_attempts	integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
 	timeout_seconds	integer CHECK (timeout_seconds > 0),
 	retry_base_ms	integer NOT NULL DEFAULT 1000,
@@ -135,7 +138,7 @@ CREATE TABLE task_attempts (
 	worker_id	varchar(255),
 	status		varchar(50) NOT NULL DEFAULT 'running'
 	    CHECK (status IN ('running', 'success', 'failed', 'cancelled',
-	        'timed_out', 'lease_expired')),
+	        'timed_out', 'lease_expired', 'handed_back')),
 	rows_moved	bigint NOT NULL DEFAULT 0,
 	error_message	text,
 	started_at	timestamptz NOT NULL DEFAULT now(),
@@ -212,3 +215,531 @@ CREATE TABLE events (
 );
 CREATE INDEX idx_events_run_id ON events (run_id, event_id);
 CREATE INDEX idx_events_job_id ON events (job_id, event_id);
+
+-- ---------------------------------------------------------------------
+-- The run/task state machine.  Every transition is a statement guarded
+-- by the state it leaves, so a late or repeated message cannot move a row
+-- backwards.  Each function is one round trip for the orchestrator; each
+-- records the changes in events and notifies the other replicas.
+-- ---------------------------------------------------------------------
+
+-- ork_kind: the task kind workers advertise ("api" is the http extractor).
+CREATE FUNCTION ork_kind(extractor jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN extractor->>'type' = 'api' THEN 'http'
+	    ELSE coalesce(extractor->>'type', 'noop') END
+$$;
+
+-- ork_backoff: the wait before retry n (n >= 1).  The window doubles from
+-- base up to cap; the wait is drawn uniformly from the window's upper half,
+-- so waits spread out (jitter) yet never shrink from one retry to the next.
+CREATE FUNCTION ork_backoff(n integer, base_ms integer, cap_ms integer)
+RETURNS interval LANGUAGE sql VOLATILE AS $$
+	SELECT make_interval(secs => (w / 2 + random() * w / 2) / 1000.0)
+	FROM (SELECT least(cap_ms::float8,
+	    base_ms::float8 * power(2::float8, greatest(n - 1, 0))) AS w) x
+$$;
+
+CREATE FUNCTION ork_notify() RETURNS void LANGUAGE sql AS $$
+	SELECT pg_notify('ork_events', '')
+$$;
+
+-- ork_finish_run: settle a run whose tasks may all be done.  Called after
+-- a task reached success, failed or cancelled.
+CREATE FUNCTION ork_finish_run(p_run uuid) RETURNS text
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_open integer;
+	v_failed integer;
+	v_cancelled integer;
+	v_status text;
+	v_job uuid;
+BEGIN
+	SELECT count(*) FILTER (WHERE status IN ('pending', 'queued',
+	        'retrying', 'running')),
+	    count(*) FILTER (WHERE status = 'failed'),
+	    count(*) FILTER (WHERE status = 'cancelled')
+	INTO v_open, v_failed, v_cancelled
+	FROM task_runs WHERE run_id = p_run;
+	IF v_open > 0 THEN
+		RETURN NULL;
+	END IF;
+	v_status := CASE WHEN v_failed > 0 THEN 'failed'
+	    WHEN v_cancelled > 0 THEN 'cancelled' ELSE 'success' END;
+	UPDATE job_runs SET status = v_status, finished_at = now(),
+	    started_at = coalesce(started_at, now()), updated_at = now()
+	WHERE run_id = p_run AND status IN ('queued', 'running')
+	RETURNING job_id INTO v_job;
+	IF FOUND THEN
+		INSERT INTO events (kind, job_id, run_id, status)
+		VALUES ('run', v_job, p_run, v_status);
+	END IF;
+	RETURN v_status;
+END
+$$;
+
+-- ork_trigger: create a run of a job with one task run per task.  A cron
+-- slot (p_slot) fires once: a second trigger of the same slot returns the
+-- existing run with created = false.
+CREATE FUNCTION ork_trigger(p_job uuid, p_by text, p_params jsonb,
+    p_trace text, p_slot timestamptz)
+RETURNS TABLE (o_run_id uuid, o_status text, o_created boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_run uuid;
+	v_first integer;
+BEGIN
+	SELECT min(task_order) INTO v_first FROM task_definitions
+	WHERE job_id = p_job;
+	IF v_first IS NULL THEN
+		PERFORM 1 FROM job_definitions WHERE job_id = p_job;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'job % does not exist', p_job
+			    USING ERRCODE = 'no_data_found';
+		END IF;
+		RAISE EXCEPTION 'job % has no tasks', p_job
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO job_runs (job_id, triggered_by, params, trace_id,
+	    scheduled_for)
+	VALUES (p_job, p_by, coalesce(p_params, '{}'::jsonb), p_trace, p_slot)
+	ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL
+	DO NOTHING
+	RETURNING run_id INTO v_run;
+	IF v_run IS NULL THEN
+		RETURN QUERY SELECT run_id, status::text, false FROM job_runs
+		WHERE job_id = p_job AND scheduled_for = p_slot;
+		RETURN;
+	END IF;
+	INSERT INTO task_runs (run_id, job_id, task_id, task_order, kind,
+	    extractor_config, loader_config, status, max_attempts,
+	    timeout_seconds, retry_base_ms, retry_cap_ms)
+	SELECT v_run, p_job, d.task_id, d.task_order,
+	    ork_kind(d.extractor_config), d.extractor_config, d.loader_config,
+	    CASE WHEN d.task_order = v_first THEN 'queued' ELSE 'pending' END,
+	    d.max_attempts, d.timeout_seconds, d.retry_base_ms, d.retry_cap_ms
+	FROM task_definitions d WHERE d.job_id = p_job;
+	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
+	SELECT 'run', p_job, v_run, NULL, 'queued', NULL
+	UNION ALL
+	SELECT 'task', p_job, v_run, t.task_run_id, 'queued', 0
+	FROM task_runs t WHERE t.run_id = v_run AND t.status = 'queued';
+	PERFORM ork_notify();
+	RETURN QUERY SELECT v_run, 'queued'::text, true;
+END
+$$;
+
+-- ork_lease: claim up to p_max ready tasks of the given kinds (NULL: any)
+-- for a worker, in one statement, skipping rows other claimers hold.
+CREATE FUNCTION ork_lease(p_worker text, p_kinds text[], p_max integer,
+    p_lease_ms integer)
+RETURNS TABLE (o_task_run_id uuid, o_run_id uuid, o_job_id uuid,
+    o_attempt integer, o_kind text, o_extractor text, o_loader text,
+    o_timeout integer, o_lease_expires_at timestamptz,
+    o_run_created_at timestamptz, o_trace_id text, o_task_order integer)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	WITH c AS (
+		SELECT t.task_run_id FROM task_runs t
+		WHERE t.status IN ('queued', 'retrying')
+		    AND t.available_at <= now()
+		    AND (p_kinds IS NULL OR t.kind = ANY (p_kinds))
+		ORDER BY t.available_at
+		LIMIT p_max
+		FOR UPDATE SKIP LOCKED
+	), u AS (
+		UPDATE task_runs t SET status = 'running',
+		    attempt = t.attempt + 1, lease_owner = p_worker,
+		    lease_expires_at = now() + p_lease_ms * interval '1 ms',
+		    started_at = coalesce(t.started_at, now()),
+		    updated_at = now()
+		FROM c WHERE t.task_run_id = c.task_run_id
+		RETURNING t.*
+	), a AS (
+		INSERT INTO task_attempts (task_run_id, attempt, worker_id)
+		SELECT u.task_run_id, u.attempt, p_worker FROM u
+	), r AS (
+		UPDATE job_runs j SET status = 'running',
+		    started_at = coalesce(j.started_at, now()),
+		    updated_at = now()
+		WHERE j.run_id IN (SELECT u.run_id FROM u)
+		    AND j.status = 'queued'
+		RETURNING j.run_id, j.job_id
+	), e AS (
+		INSERT INTO events (kind, job_id, run_id, task_run_id, status,
+		    attempt)
+		SELECT 'run', r.job_id, r.run_id, NULL, 'running', NULL FROM r
+		UNION ALL
+		SELECT 'task', u.job_id, u.run_id, u.task_run_id, 'running',
+		    u.attempt FROM u
+	)
+	SELECT u.task_run_id, u.run_id, u.job_id, u.attempt, u.kind::text,
+	    u.extractor_config::text, u.loader_config::text, u.timeout_seconds,
+	    u.lease_expires_at, j.created_at, j.trace_id::text, u.task_order
+	FROM u JOIN job_runs j ON j.run_id = u.run_id;
+	IF FOUND THEN
+		PERFORM ork_notify();
+	END IF;
+END
+$$;
+
+-- ork_heartbeat: extend the leases a worker still holds.  The attempt is
+-- the fencing token: only the attempt holding a live lease is renewed.
+-- Verdicts: renewed, cancel (stop and report cancelled), lost (stop and
+-- report nothing).  A NULL row with verdict 'reregister' says the worker
+-- is unknown.
+CREATE FUNCTION ork_heartbeat(p_worker text, p_ids uuid[],
+    p_attempts integer[], p_lease_ms integer)
+RETURNS TABLE (o_task_run_id uuid, o_attempt integer, o_verdict text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+	UPDATE workers SET last_heartbeat_at = now(),
+	    status = CASE WHEN status = 'lost' THEN 'active' ELSE status END
+	WHERE worker_id = p_worker;
+	IF NOT FOUND THEN
+		RETURN QUERY SELECT NULL::uuid, 0, 'reregister'::text;
+	END IF;
+	RETURN QUERY
+	WITH x AS (
+		SELECT * FROM unnest(p_ids, p_attempts) AS x(id, att)
+	), renew AS (
+		UPDATE task_runs t
+		SET lease_expires_at = now() + p_lease_ms * interval '1 ms',
+		    updated_at = now()
+		FROM x
+		WHERE t.task_run_id = x.id AND t.attempt = x.att
+		    AND t.status = 'running' AND t.lease_owner = p_worker
+		    AND t.lease_expires_at > now()
+		RETURNING t.task_run_id, t.cancel_requested
+	)
+	SELECT x.id, x.att, CASE WHEN r.task_run_id IS NULL THEN 'lost'
+	    WHEN r.cancel_requested THEN 'cancel' ELSE 'renewed' END
+	FROM x LEFT JOIN renew r ON r.task_run_id = x.id;
+END
+$$;
+
+-- ork_fail_run: a task failed for good: the run fails with its error and
+-- the tasks after it are skipped.
+CREATE FUNCTION ork_fail_run(p_run uuid, p_error text) RETURNS void
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_job uuid;
+BEGIN
+	WITH s AS (
+		UPDATE task_runs SET status = 'skipped', updated_at = now()
+		WHERE run_id = p_run AND status IN ('pending', 'queued',
+		    'retrying')
+		RETURNING task_run_id, job_id, run_id
+	)
+	INSERT INTO events (kind, job_id, run_id, task_run_id, status)
+	SELECT 'task', s.job_id, s.run_id, s.task_run_id, 'skipped' FROM s;
+	UPDATE job_runs SET status = 'failed', error_message = p_error,
+	    finished_at = now(), updated_at = now()
+	WHERE run_id = p_run AND status IN ('queued', 'running')
+	RETURNING job_id INTO v_job;
+	IF FOUND THEN
+		INSERT INTO events (kind, job_id, run_id, status)
+		VALUES ('run', v_job, p_run, 'failed');
+	END IF;
+END
+$$;
+
+-- ork_task_failed: one attempt of a running task failed (or its lease
+-- expired): retry after a backoff while attempts remain, else fail the
+-- task and its run.  The caller holds the row lock.
+CREATE FUNCTION ork_task_failed(t task_runs, p_error text, p_give_up boolean)
+RETURNS text LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_used integer := t.attempt - t.series_start;
+BEGIN
+	IF NOT p_give_up AND v_used < t.max_attempts THEN
+		UPDATE task_runs SET status = 'retrying',
+		    available_at = now() + ork_backoff(v_used, t.retry_base_ms,
+		        t.retry_cap_ms),
+		    lease_expires_at = NULL, error_message = p_error,
+		    updated_at = now()
+		WHERE task_run_id = t.task_run_id;
+		INSERT INTO events (kind, job_id, run_id, task_run_id, status,
+		    attempt)
+		VALUES ('task', t.job_id, t.run_id, t.task_run_id, 'retrying',
+		    t.attempt);
+		RETURN 'retrying';
+	END IF;
+	UPDATE task_runs SET status = 'failed', finished_at = now(),
+	    lease_expires_at = NULL, error_message = p_error, updated_at = now()
+	WHERE task_run_id = t.task_run_id;
+	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
+	VALUES ('task', t.job_id, t.run_id, t.task_run_id, 'failed', t.attempt);
+	PERFORM ork_fail_run(t.run_id, format('task %s (%s) failed after %s '
+	    'attempts: %s', t.task_order, t.kind, v_used, p_error));
+	RETURN 'failed';
+END
+$$;
+
+-- ork_task_cancelled: a task stopped because its run was cancelled.
+CREATE FUNCTION ork_task_cancelled(t task_runs) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE task_runs SET status = 'cancelled', finished_at = now(),
+	    lease_expires_at = NULL, updated_at = now()
+	WHERE task_run_id = t.task_run_id;
+	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
+	VALUES ('task', t.job_id, t.run_id, t.task_run_id, 'cancelled',
+	    t.attempt);
+	PERFORM ork_finish_run(t.run_id);
+	RETURN 'cancelled';
+END
+$$;
+
+-- ork_report: record how attempts ended.  Outcomes: success, failed,
+-- timed_out, cancelled, handed_back.  Only the attempt holding a live lease
+-- is accepted; a repeated report of an attempt already recorded by the
+-- same worker is answered with what was recorded, changing nothing.
+CREATE FUNCTION ork_report(p_worker text, p_ids uuid[], p_attempts integer[],
+    p_outcomes text[], p_errors text[], p_rows bigint[])
+RETURNS TABLE (o_task_run_id uuid, o_accepted boolean, o_recorded text,
+    o_queued_next boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	t task_runs;
+	v_prev text;
+	v_rec text;
+	v_next boolean;
+	v_changed boolean := false;
+	v_att text;
+BEGIN
+	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+		v_next := false;
+		SELECT * INTO t FROM task_runs WHERE task_run_id = p_ids[i]
+		FOR UPDATE;
+		IF NOT FOUND THEN
+			RETURN QUERY SELECT p_ids[i], false, 'unknown'::text,
+			    false;
+			CONTINUE;
+		END IF;
+		IF t.status <> 'running' OR t.attempt <> p_attempts[i] OR
+		    t.lease_owner IS DISTINCT FROM p_worker OR
+		    t.lease_expires_at <= now() THEN
+			SELECT status INTO v_prev FROM task_attempts
+			WHERE task_run_id = t.task_run_id
+			    AND attempt = p_attempts[i]
+			    AND worker_id = p_worker AND status <> 'running';
+			-- outcomes and attempt statuses share their names
+			IF FOUND AND v_prev = p_outcomes[i] THEN
+				RETURN QUERY SELECT t.task_run_id, true,
+				    t.status::text, false;
+			ELSE
+				RETURN QUERY SELECT t.task_run_id, false,
+				    t.status::text, false;
+			END IF;
+			CONTINUE;
+		END IF;
+		v_att := p_outcomes[i];
+		UPDATE task_attempts SET status = v_att, finished_at = now(),
+		    rows_moved = coalesce(p_rows[i], 0),
+		    error_message = nullif(p_errors[i], '')
+		WHERE task_run_id = t.task_run_id AND attempt = t.attempt;
+		v_changed := true;
+		IF v_att = 'success' THEN
+			UPDATE task_runs SET status = 'success',
+			    finished_at = now(), lease_expires_at = NULL,
+			    rows_moved = coalesce(p_rows[i], 0),
+			    error_message = NULL, updated_at = now()
+			WHERE task_run_id = t.task_run_id;
+			INSERT INTO events (kind, job_id, run_id, task_run_id,
+			    status, attempt)
+			VALUES ('task', t.job_id, t.run_id, t.task_run_id,
+			    'success', t.attempt);
+			WITH n AS (
+				UPDATE task_runs SET status = 'queued',
+				    available_at = now(), updated_at = now()
+				WHERE task_run_id = (
+					SELECT task_run_id FROM task_runs
+					WHERE run_id = t.run_id
+					    AND status = 'pending'
+					ORDER BY task_order LIMIT 1)
+				RETURNING task_run_id, job_id, run_id
+			)
+			INSERT INTO events (kind, job_id, run_id, task_run_id,
+			    status, attempt)
+			SELECT 'task', n.job_id, n.run_id, n.task_run_id,
+			    'queued', 0 FROM n;
+			IF FOUND THEN
+				v_next := true;
+			ELSE
+				PERFORM ork_finish_run(t.run_id);
+			END IF;
+			v_rec := 'success';
+		ELSIF v_att IN ('failed', 'timed_out') THEN
+			v_rec := ork_task_failed(t, coalesce(nullif(p_errors[i],
+			    ''), v_att), false);
+		ELSIF v_att = 'cancelled' THEN
+			v_rec := ork_task_cancelled(t);
+		ELSIF v_att = 'handed_back' THEN
+			-- the worker stopped before finishing (shutdown): the
+			-- attempt does not count against the task's budget
+			UPDATE task_runs SET status = 'queued',
+			    available_at = now(), lease_expires_at = NULL,
+			    max_attempts = max_attempts + 1, updated_at = now()
+			WHERE task_run_id = t.task_run_id;
+			INSERT INTO events (kind, job_id, run_id, task_run_id,
+			    status, attempt)
+			VALUES ('task', t.job_id, t.run_id, t.task_run_id,
+			    'queued', t.attempt);
+			v_rec := 'queued';
+			v_next := true;
+		ELSE
+			RAISE EXCEPTION 'unknown outcome "%"', v_att
+			    USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN QUERY SELECT t.task_run_id, true, v_rec, v_next;
+	END LOOP;
+	IF v_changed THEN
+		PERFORM ork_notify();
+	END IF;
+END
+$$;
+
+-- ork_cancel_run: cancel what has not started at once and ask running
+-- tasks to stop.  Returns the run's status afterwards and the running
+-- attempts to stop (empty when the run was already finished).
+CREATE FUNCTION ork_cancel_run(p_run uuid)
+RETURNS TABLE (o_status text, o_task_run_id uuid, o_attempt integer)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_status text;
+	v_job uuid;
+BEGIN
+	SELECT status, job_id INTO v_status, v_job FROM job_runs
+	WHERE run_id = p_run FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'run % does not exist', p_run
+		    USING ERRCODE = 'no_data_found';
+	END IF;
+	IF v_status IN ('success', 'failed', 'cancelled') THEN
+		RETURN QUERY SELECT v_status, NULL::uuid, NULL::integer;
+		RETURN;
+	END IF;
+	WITH c AS (
+		UPDATE task_runs SET status = 'cancelled', finished_at = now(),
+		    updated_at = now()
+		WHERE run_id = p_run AND status IN ('pending', 'queued',
+		    'retrying')
+		RETURNING task_run_id, job_id, run_id, attempt
+	)
+	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
+	SELECT 'task', c.job_id, c.run_id, c.task_run_id, 'cancelled',
+	    c.attempt FROM c;
+	UPDATE task_runs SET cancel_requested = true, updated_at = now()
+	WHERE run_id = p_run AND status = 'running';
+	v_status := coalesce(ork_finish_run(p_run), 'running');
+	PERFORM ork_notify();
+	RETURN QUERY SELECT v_status, t.task_run_id, t.attempt
+	FROM task_runs t WHERE t.run_id = p_run AND t.status = 'running'
+	UNION ALL
+	SELECT v_status, NULL::uuid, NULL::integer
+	WHERE NOT EXISTS (SELECT 1 FROM task_runs
+	    WHERE run_id = p_run AND status = 'running');
+END
+$$;
+
+-- ork_retry_run: start a new attempt series for the failed, cancelled and
+-- skipped tasks of a finished failed or cancelled run.
+CREATE FUNCTION ork_retry_run(p_run uuid)
+RETURNS TABLE (o_status text, o_requeued integer)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_status text;
+	v_job uuid;
+	v_count integer;
+BEGIN
+	SELECT status, job_id INTO v_status, v_job FROM job_runs
+	WHERE run_id = p_run FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'run % does not exist', p_run
+		    USING ERRCODE = 'no_data_found';
+	END IF;
+	IF v_status NOT IN ('failed', 'cancelled') THEN
+		RAISE EXCEPTION 'run % is %: only failed or cancelled runs can '
+		    'be retried', p_run, v_status
+		    USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	UPDATE task_runs SET status = 'pending', series_start = attempt,
+	    lease_expiries = 0, cancel_requested = false, error_message = NULL,
+	    finished_at = NULL, available_at = now(), updated_at = now()
+	WHERE run_id = p_run AND status IN ('failed', 'cancelled', 'skipped');
+	GET DIAGNOSTICS v_count = ROW_COUNT;
+	WITH q AS (
+		UPDATE task_runs SET status = 'queued'
+		WHERE task_run_id = (SELECT task_run_id FROM task_runs
+		    WHERE run_id = p_run AND status = 'pending'
+		    ORDER BY task_order LIMIT 1)
+		RETURNING task_run_id, job_id, run_id, attempt
+	)
+	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
+	SELECT 'task', q.job_id, q.run_id, q.task_run_id, 'queued', q.attempt
+	FROM q;
+	UPDATE job_runs SET status = 'queued', finished_at = NULL,
+	    error_message = NULL, updated_at = now()
+	WHERE run_id = p_run;
+	INSERT INTO events (kind, job_id, run_id, status)
+	VALUES ('run', v_job, p_run, 'queued');
+	PERFORM ork_notify();
+	RETURN QUERY SELECT 'queued'::text, v_count;
+END
+$$;
+
+-- ork_reap: requeue tasks whose lease expired (the attempt counts), fail
+-- those that expired p_max_expiries times or used up their attempts, and
+-- mark workers lost whose heartbeats stopped.  Run by the leader only.
+CREATE FUNCTION ork_reap(p_max_expiries integer, p_worker_timeout_ms integer,
+    p_limit integer)
+RETURNS integer LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	t task_runs;
+	v_count integer := 0;
+BEGIN
+	UPDATE workers SET status = 'lost'
+	WHERE status IN ('active', 'draining')
+	    AND last_heartbeat_at < now() - p_worker_timeout_ms *
+	        interval '1 ms';
+	FOR t IN SELECT * FROM task_runs
+	    WHERE status = 'running' AND lease_expires_at <= now()
+	    ORDER BY lease_expires_at LIMIT p_limit
+	    FOR UPDATE SKIP LOCKED
+	LOOP
+		v_count := v_count + 1;
+		UPDATE task_attempts SET status = 'lease_expired',
+		    finished_at = now(),
+		    error_message = 'lease expired (worker ' ||
+		        coalesce(t.lease_owner, '?') || ' stopped heartbeating)'
+		WHERE task_run_id = t.task_run_id AND attempt = t.attempt;
+		UPDATE task_runs SET lease_expiries = lease_expiries + 1
+		WHERE task_run_id = t.task_run_id
+		RETURNING * INTO t;
+		IF t.cancel_requested THEN
+			PERFORM ork_task_cancelled(t);
+		ELSE
+			PERFORM ork_task_failed(t, format('lease expired on '
+			    'worker %s (%s of %s allowed)', t.lease_owner,
+			    t.lease_expiries, p_max_expiries),
+			    t.lease_expiries >= p_max_expiries);
+		END IF;
+	END LOOP;
+	IF v_count > 0 THEN
+		PERFORM ork_notify();
+	END IF;
+	RETURN v_count;
+END
+$$;

@@ -35,6 +35,24 @@ static const struct config_opt options[] = {
 	{ "ORK_HEALTH_LISTEN", CONFIG_STR,
 	    offsetof(struct orch_config, health_listen), "127.0.0.1:7402", 0, 0,
 	    NULL, config_check_listen, "host:port of /health and /ready" },
+	{ "ORK_ORCHESTRATOR_ID", CONFIG_STR,
+	    offsetof(struct orch_config, orchestrator_id), NULL, 0, 0, NULL,
+	    NULL, "replica name in logs (default: hostname-pid)" },
+	{ "ORK_LEASE_MS", CONFIG_INT, offsetof(struct orch_config, lease_ms),
+	    "15000", 500, 3600000, NULL, NULL,
+	    "lease length; heartbeats extend it" },
+	{ "ORK_HEARTBEAT_MS", CONFIG_INT,
+	    offsetof(struct orch_config, heartbeat_ms), "3000", 100, 600000,
+	    NULL, NULL, "how often workers heartbeat (below the lease)" },
+	{ "ORK_MAX_LEASE_EXPIRIES", CONFIG_INT,
+	    offsetof(struct orch_config, max_lease_expiries), "3", 1, 100,
+	    NULL, NULL, "a task whose lease expired this often fails" },
+	{ "ORK_REAP_INTERVAL_MS", CONFIG_INT,
+	    offsetof(struct orch_config, reap_interval_ms), "500", 50, 60000,
+	    NULL, NULL, "how often the leader looks for expired leases" },
+	{ "ORK_WORKER_TIMEOUT_MS", CONFIG_INT,
+	    offsetof(struct orch_config, worker_timeout_ms), "30000", 1000,
+	    3600000, NULL, NULL, "a worker silent this long is marked lost" },
 	{ "ORK_ORCHESTRATOR_THREADS", CONFIG_INT,
 	    offsetof(struct orch_config, threads), "4", 1, 64, NULL, NULL,
 	    "request-serving threads (one database connection each)" },
@@ -105,10 +123,12 @@ serve(struct orch_config *cfg)
 	PGconn			*conn = NULL;
 	char			 err[1024];
 	int			 rc, pub_port, status = DAEMON_EXIT_FAIL;
+	int			 events_ok = 0, leader_ok = 0;
 	int64_t			 next_check;
 
 	memset(&o, 0, sizeof(o));
 	o.cfg = cfg;
+	o.stop = &daemon_stop;
 	if (db_connect_retry(cfg->database_url, NAME, &daemon_stop, &conn) != 0)
 		return DAEMON_EXIT_OK;	/* stopped while waiting */
 	if (db_schema_check(conn, err, sizeof(err)) != 0) {
@@ -135,6 +155,12 @@ serve(struct orch_config *cfg)
 		log_error("%s", err);
 		goto close_pub;
 	}
+	events_ok = events_start(&o) == 0;
+	leader_ok = events_ok && leader_start(&o) == 0;
+	if (!leader_ok) {
+		log_error("could not start the orchestrator's threads");
+		daemon_stop = 1;
+	}
 	log_info("ready: control %s (port %d), events %s (port %d), health "
 	    "%s (port %d)", cfg->control, msg_server_port(srv), cfg->events,
 	    pub_port, cfg->health_listen, health_port(health));
@@ -155,6 +181,10 @@ serve(struct orch_config *cfg)
 	log_info("stopping");
 	status = DAEMON_EXIT_OK;
 	msg_server_stop(srv);
+	if (events_ok)
+		pthread_join(o.events_thread, NULL);
+	if (leader_ok)
+		pthread_join(o.leader_thread, NULL);
 close_pub:
 	nng_close(o.pub);
 stop_health:
@@ -187,6 +217,12 @@ main(int argc, char **argv)
 	if (cfg.database_url == NULL) {
 		fprintf(stderr, NAME ": ORK_DATABASE_URL is not set (or "
 		    "--database-url)\n");
+		config_free(options, NOPTIONS, &cfg);
+		return DAEMON_EXIT_USAGE;
+	}
+	if (cfg.heartbeat_ms * 2 > cfg.lease_ms) {
+		fprintf(stderr, NAME ": --heartbeat-ms (%ld) must be at most "
+		    "half of --lease-ms (%ld)\n", cfg.heartbeat_ms, cfg.lease_ms);
 		config_free(options, NOPTIONS, &cfg);
 		return DAEMON_EXIT_USAGE;
 	}

@@ -4,6 +4,7 @@
 #ifndef ORK_ORCHESTRATOR_H
 #define ORK_ORCHESTRATOR_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 
@@ -18,7 +19,13 @@ struct orch_config {
 	char	*control;
 	char	*events;
 	char	*health_listen;
+	char	*orchestrator_id;
 	long	 threads;
+	long	 lease_ms;
+	long	 heartbeat_ms;
+	long	 max_lease_expiries;
+	long	 reap_interval_ms;
+	long	 worker_timeout_ms;
 	int	 log_level;
 	int	 log_format;
 };
@@ -26,15 +33,46 @@ struct orch_config {
 /* What the daemon's threads share. */
 struct orch {
 	const struct orch_config	*cfg;
+	char				 id[256];
 	nng_socket			 pub;
 	atomic_int			 db_ok;		/* last check passed */
 	atomic_int			 leader;	/* holds the lock */
+	volatile sig_atomic_t		*stop;
+	pthread_t			 leader_thread;
+	pthread_t			 events_thread;
+	int				 threads_started;
 };
+
+/* The advisory lock the leader holds ("ork-lead" in ASCII). */
+#define ORCH_LEADER_LOCK_KEY 0x6f726b2d6c656164LL
+
+/* Limits on what one request may carry. */
+#define ORCH_MAX_LEASE_BATCH 1024
+#define ORCH_MAX_REPORT_BATCH 4096
+#define ORCH_MAX_LOG_LINES 10000
+#define ORCH_MAX_LOG_LINE 65536
+#define ORCH_MAX_PARAMS 65536
+#define ORCH_MAX_KINDS 64
+#define ORCH_MAX_ID 255
 
 /* control.c */
 void	control_handle(void *arg, void *thread_arg, const struct msg *req,
 	    struct msg_reply *rep);
 int	control_thread_init(void *arg, void **thread_arg);
 void	control_thread_fini(void *arg, void *thread_arg);
+
+/* events.c */
+int	events_start(struct orch *o);
+void	events_publish_work(struct orch *o, unsigned count);
+void	events_publish_cancel(struct orch *o, const char *task_run_id,
+	    unsigned attempt, const char *trace_id);
+
+/* leader.c */
+int	leader_start(struct orch *o);
+
+/* sql.c */
+int	sql_prepare_all(PGconn *conn, char *err, size_t errlen);
+PGresult *sql_exec(PGconn *conn, const char *name, int n,
+	    const char *const *values);
 
 #endif /* ORK_ORCHESTRATOR_H */

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -15,9 +17,6 @@
 #include "worker.h"
 
 #define NAME "ork-worker"
-/* Backoff while the orchestrator does not answer. */
-#define CONNECT_RETRY_MIN_MS 100
-#define CONNECT_RETRY_MAX_MS 5000
 
 static const struct config_opt options[] = {
 	{ "ORK_ORCHESTRATOR_CONTROL", CONFIG_STR,
@@ -39,6 +38,9 @@ static const struct config_opt options[] = {
 	{ "ORK_REQUEST_TIMEOUT_MS", CONFIG_INT,
 	    offsetof(struct worker_config, request_timeout_ms), "5000", 100,
 	    60000, NULL, NULL, "deadline of one request to the orchestrator" },
+	{ "ORK_WORKER_POLL_MS", CONFIG_INT,
+	    offsetof(struct worker_config, poll_ms), "1000", 50, 60000, NULL,
+	    NULL, "how often an idle worker asks for work without a hint" },
 	{ "ORK_HEALTH_LISTEN", CONFIG_STR,
 	    offsetof(struct worker_config, health_listen), "127.0.0.1:7403", 0,
 	    0, NULL, config_check_listen, "host:port of /health and /ready" },
@@ -67,49 +69,6 @@ ready(void *arg, char *why, size_t whylen)
 		return 0;
 	}
 	return 1;
-}
-
-/*
- * ping asks the orchestrator who it is; the first answer proves the
- * control address works.  Returns 0 or a project error with why.
- */
-static int
-ping(struct worker *w, char *why, size_t whylen)
-{
-	Ork__Ping	p = ORK__PING__INIT;
-	struct msg	reply;
-	int		rc;
-
-	p.from = w->id;
-	rc = msg_call(w->req, ORK__MSG_TYPE__MSG_PING, &p.base, NULL,
-	    (int)w->cfg->request_timeout_ms, &reply, why, whylen);
-	if (rc == 0)
-		msg_release(&reply);
-	return rc;
-}
-
-/* wait_for_orchestrator pings with backoff until answered or stopped. */
-static int
-wait_for_orchestrator(struct worker *w)
-{
-	char		why[512];
-	unsigned	wait_ms = CONNECT_RETRY_MIN_MS, attempt = 0;
-
-	while (!daemon_stop) {
-		if (ping(w, why, sizeof(why)) == 0) {
-			atomic_store(&w->connected, 1);
-			return 0;
-		}
-		attempt++;
-		log_warn("orchestrator at %s did not answer: %s; retrying in "
-		    "%u ms (attempt %u)", w->cfg->control, why, wait_ms,
-		    attempt);
-		if (util_sleep_ms_interruptible(wait_ms, &daemon_stop) != 0)
-			break;
-		wait_ms = wait_ms * 2 > CONNECT_RETRY_MAX_MS ?
-		    CONNECT_RETRY_MAX_MS : wait_ms * 2;
-	}
-	return ORK_ECANCELED;
 }
 
 int
@@ -143,6 +102,21 @@ main(int argc, char **argv)
 		    (long)getpid());
 	log_info("starting %s as %s", daemon_version_string(), w.id);
 
+	w.slots = calloc((size_t)cfg.concurrency, sizeof(*w.slots));
+	w.logq = calloc(WORKER_LOG_QUEUE_MAX, sizeof(*w.logq));
+	if (w.slots == NULL || w.logq == NULL) {
+		log_error("out of memory");
+		goto free_cfg;
+	}
+	pthread_mutex_init(&w.lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w.wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	rc = health_start(cfg.health_listen, NAME, ready, &w, &health, err,
 	    sizeof(err));
 	if (rc != 0) {
@@ -161,21 +135,20 @@ main(int argc, char **argv)
 		    err_str(rc));
 		goto close_req;
 	}
-	if (wait_for_orchestrator(&w) == 0) {
-		log_info("ready: orchestrator %s answers, %ld slots, health %s "
-		    "(port %d)", cfg.control, cfg.concurrency,
-		    cfg.health_listen, health_port(health));
-		while (!daemon_stop)
-			util_sleep_ms_interruptible(100, &daemon_stop);
-	}
-	log_info("stopping");
-	status = DAEMON_EXIT_OK;
+	rc = dispatch_run(&w);
+	if (rc == 0)
+		status = DAEMON_EXIT_OK;
+	log_info("stopped");
 	nng_close(w.sub);
 close_req:
 	nng_close(w.req);
 stop_health:
 	health_stop(health);
 free_cfg:
+	for (int i = 0; i < w.nlogq; i++)
+		free(w.logq[i].line);
+	free(w.logq);
+	free(w.slots);
 	config_free(options, NOPTIONS, &cfg);
 	log_info("exiting with status %d", status);
 	return status;

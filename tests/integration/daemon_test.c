@@ -199,7 +199,7 @@ test_worker_waits_for_orchestrator(void **state)
 	(void)state;
 	stack_ports(&s, "waitorch", 1);
 	start_worker(&s, "waitorch-worker");
-	assert_true(h_wait_log(&s.worker, "did not answer", 10000));
+	assert_true(h_wait_log(&s.worker, "could not register", 10000));
 	assert_int_equal(get(s.worker_health, "/ready", NULL), 503);
 	start_orchestrator(&s, "waitorch-orchestrator");
 	assert_true(h_wait_log(&s.orch, "ready:", 10000));

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "harness.h"
+#include "msg.h"
 
 extern char **environ;
 
@@ -385,4 +386,186 @@ h_run(const char *name, const char *program, const char *const *args,
 		fail_msg("%s did not finish within %d ms", name, timeout_ms);
 	}
 	return exit_code(p.status);
+}
+
+/* ---- ork stacks ---------------------------------------------------- */
+
+void
+h_orch_start(struct h_orch *o, const char *name, const char *db_url,
+    const char *const *extra)
+{
+	char		 a_db[H_URL_MAX + 32], a_c[96], a_e[96], a_h[64];
+	const char	*args[32];
+	int		 n = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->control = h_free_port();
+	o->events = h_free_port();
+	o->health = h_free_port();
+	snprintf(o->control_url, sizeof(o->control_url), "tcp://127.0.0.1:%d",
+	    o->control);
+	snprintf(o->events_url, sizeof(o->events_url), "tcp://127.0.0.1:%d",
+	    o->events);
+	snprintf(a_db, sizeof(a_db), "--database-url=%s", db_url);
+	snprintf(a_c, sizeof(a_c), "--orchestrator-control=%s", o->control_url);
+	snprintf(a_e, sizeof(a_e), "--orchestrator-events=%s", o->events_url);
+	snprintf(a_h, sizeof(a_h), "--health-listen=127.0.0.1:%d", o->health);
+	args[n++] = a_db;
+	args[n++] = a_c;
+	args[n++] = a_e;
+	args[n++] = a_h;
+	args[n++] = "--lease-ms=3000";
+	args[n++] = "--heartbeat-ms=500";
+	args[n++] = "--reap-interval-ms=200";
+	args[n++] = "--log-level=debug";
+	for (; extra != NULL && *extra != NULL && n < 31; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	h_spawn(&o->p, name, "ork-orchestrator", args, NULL);
+	if (!h_wait_log(&o->p, "ready:", 15000))
+		fail_msg("orchestrator %s did not become ready", name);
+}
+
+void
+h_worker_start(struct h_proc *p, const char *name, const char *control,
+    const char *events, const char *const *extra)
+{
+	char		 a_c[256], a_e[256], a_h[64], a_id[96];
+	const char	*args[32];
+	int		 n = 0;
+
+	snprintf(a_c, sizeof(a_c), "--orchestrator-control=%s", control);
+	snprintf(a_e, sizeof(a_e), "--orchestrator-events=%s", events);
+	snprintf(a_h, sizeof(a_h), "--health-listen=127.0.0.1:%d",
+	    h_free_port());
+	snprintf(a_id, sizeof(a_id), "--worker-id=%s", name);
+	args[n++] = a_c;
+	args[n++] = a_e;
+	args[n++] = a_h;
+	args[n++] = a_id;
+	args[n++] = "--worker-poll-ms=200";
+	args[n++] = "--request-timeout-ms=1000";
+	args[n++] = "--log-level=debug";
+	for (; extra != NULL && *extra != NULL && n < 31; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	h_spawn(p, name, "ork-worker", args, NULL);
+	if (!h_wait_log(p, "ready:", 15000))
+		fail_msg("worker %s did not become ready", name);
+}
+
+void
+h_job_create(PGconn *c, const char *name, const char *const *extractors,
+    int ntasks, int max_attempts, int timeout, int base_ms, char *job_id)
+{
+	const char	*p[6];
+	char		 order[16], att[16], to[16], base[16];
+	PGresult	*r;
+
+	p[0] = name;
+	r = PQexecParams(c, "INSERT INTO job_definitions (job_name) VALUES ($1) "
+	    "RETURNING job_id", 1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("could not create job %s: %s", name,
+		    PQerrorMessage(c));
+	snprintf(job_id, H_UUID_LEN + 1, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	for (int i = 0; i < ntasks; i++) {
+		snprintf(order, sizeof(order), "%d", i);
+		snprintf(att, sizeof(att), "%d", max_attempts);
+		snprintf(to, sizeof(to), "%d", timeout);
+		snprintf(base, sizeof(base), "%d", base_ms);
+		p[0] = job_id;
+		p[1] = order;
+		p[2] = extractors[i];
+		p[3] = att;
+		p[4] = timeout > 0 ? to : NULL;
+		p[5] = base;
+		r = PQexecParams(c, "INSERT INTO task_definitions (job_id, "
+		    "task_order, extractor_config, max_attempts, "
+		    "timeout_seconds, retry_base_ms) VALUES ($1, $2::int, "
+		    "$3::jsonb, $4::int, $5::int, $6::int)", 6, NULL, p, NULL,
+		    NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			fail_msg("could not create task %d: %s", i,
+			    PQerrorMessage(c));
+		PQclear(r);
+	}
+}
+
+void
+h_trigger(const char *control, const char *job_id, char *run_id)
+{
+	Ork__TriggerRun	 m = ORK__TRIGGER_RUN__INIT;
+	struct msg	 reply;
+	nng_socket	 s;
+	char		 err[256];
+	int		 rc;
+
+	assert_int_equal(msg_req_open(&s, control, 1000), 0);
+	m.job_id = (char *)(uintptr_t)job_id;
+	m.triggered_by = (char *)(uintptr_t)"manual";
+	rc = msg_call(s, ORK__MSG_TYPE__MSG_TRIGGER_RUN, &m.base,
+	    "0af7651916cd43dd8448eb211c80319c", 10000, &reply, err,
+	    sizeof(err));
+	nng_close(s);
+	if (rc != 0)
+		fail_msg("trigger failed: %s", err);
+	snprintf(run_id, H_UUID_LEN + 1, "%s",
+	    ((Ork__TriggerRunReply *)reply.body)->run_id);
+	msg_release(&reply);
+}
+
+int
+h_wait_sql(PGconn *c, const char *sql, const char *want, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	do {
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
+		    strcmp(PQgetvalue(r, 0, 0), want) == 0) {
+			PQclear(r);
+			return 1;
+		}
+		PQclear(r);
+		h_sleep_ms(50);
+	} while (now_ms() < deadline);
+	return 0;
+}
+
+int
+h_wait_run(PGconn *c, const char *run_id, char *status, size_t len,
+    int timeout_ms)
+{
+	long		 deadline = now_ms() + timeout_ms;
+	const char	*p[1] = { run_id };
+
+	do {
+		PGresult *r = PQexecParams(c, "SELECT status FROM job_runs "
+		    "WHERE run_id = $1", 1, NULL, p, NULL, NULL, 0);
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+			const char *s = PQgetvalue(r, 0, 0);
+
+			if (strcmp(s, "success") == 0 ||
+			    strcmp(s, "failed") == 0 ||
+			    strcmp(s, "cancelled") == 0) {
+				snprintf(status, len, "%s", s);
+				PQclear(r);
+				return 1;
+			}
+		}
+		PQclear(r);
+		h_sleep_ms(50);
+	} while (now_ms() < deadline);
+	return 0;
+}
+
+void
+h_tmpfile(const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", h_env("ORK_TEST_OUT"), name);
+	unlink(path);
 }

@@ -17,6 +17,7 @@
 
 #define H_PATH_MAX 1024
 #define H_URL_MAX 512
+#define H_UUID_LEN 36
 
 struct h_proc {
 	pid_t	pid;
@@ -98,3 +99,51 @@ char *h_read_file(const char *path);
 void h_sleep_ms(int ms);
 
 #endif /* ORK_HARNESS_H */
+
+/* ---- ork stacks: orchestrators, workers, jobs, runs ---------------- */
+
+struct h_orch {
+	struct h_proc	p;
+	int		control, events, health;
+	char		control_url[64];
+	char		events_url[64];
+};
+
+/*
+ * h_orch_start starts an orchestrator on fresh ports with test timings
+ * (lease 3 s, heartbeat 500 ms, reaper every 200 ms) plus extra args
+ * (NULL-ended, may be NULL), and waits until it is ready.
+ */
+void h_orch_start(struct h_orch *o, const char *name, const char *db_url,
+    const char *const *extra);
+
+/*
+ * h_worker_start starts a worker dialing the given (comma-separated)
+ * addresses with extra args, and waits until it registered.
+ */
+void h_worker_start(struct h_proc *p, const char *name, const char *control,
+    const char *events, const char *const *extra);
+
+/*
+ * h_job_create defines a job with ntasks tasks whose extractor configs are
+ * given as JSON; each task gets max_attempts, timeout (0: none) and a
+ * retry base of base_ms.  Writes the new job id into job_id[37].
+ */
+void h_job_create(PGconn *c, const char *name, const char *const *extractors,
+    int ntasks, int max_attempts, int timeout, int base_ms, char *job_id);
+
+/* h_trigger asks the orchestrator for a manual run; writes run_id[37]. */
+void h_trigger(const char *control, const char *job_id, char *run_id);
+
+/*
+ * h_wait_run waits until the run reaches a finished status (success,
+ * failed or cancelled) and copies it into status; 0 on timeout.
+ */
+int h_wait_run(PGconn *c, const char *run_id, char *status, size_t len,
+    int timeout_ms);
+
+/* h_wait_sql waits until a one-value query returns want; 0 on timeout. */
+int h_wait_sql(PGconn *c, const char *sql, const char *want, int timeout_ms);
+
+/* h_tmpfile writes the path of a fresh file under ORK_TEST_OUT. */
+void h_tmpfile(const char *name, char *path, size_t len);

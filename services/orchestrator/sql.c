@@ -1,0 +1,73 @@
+/*
+ * sql.c - the orchestrator's prepared statements.  Each is one call of a
+ * state-machine function of the schema (migrations/0001_init.sql), so a
+ * request is one round trip to the database.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "err.h"
+#include "orchestrator.h"
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+} statements[] = {
+	{ "trigger", "SELECT o_run_id, o_status, o_created FROM ork_trigger("
+	    "$1::uuid, $2, $3::jsonb, $4, "
+	    "to_timestamp($5::float8 / 1000000))" },
+	{ "cancel", "SELECT o_status, o_task_run_id, o_attempt "
+	    "FROM ork_cancel_run($1::uuid)" },
+	{ "retry", "SELECT o_status, o_requeued FROM ork_retry_run($1::uuid)" },
+	{ "register", "INSERT INTO workers (worker_id, hostname, capacity, "
+	    "kinds, protocol_version, status, registered_at, "
+	    "last_heartbeat_at) VALUES ($1, $2, $3::int, $4::text[], $5::int, "
+	    "'active', now(), now()) ON CONFLICT (worker_id) DO UPDATE SET "
+	    "hostname = EXCLUDED.hostname, capacity = EXCLUDED.capacity, "
+	    "kinds = EXCLUDED.kinds, "
+	    "protocol_version = EXCLUDED.protocol_version, status = 'active', "
+	    "registered_at = now(), last_heartbeat_at = now()" },
+	{ "lease", "SELECT o_task_run_id, o_run_id, o_job_id, o_attempt, "
+	    "o_kind, o_extractor, o_loader, coalesce(o_timeout, 0), "
+	    "(extract(epoch FROM o_lease_expires_at) * 1000000)::int8, "
+	    "(extract(epoch FROM o_run_created_at) * 1000000)::int8, "
+	    "coalesce(o_trace_id, ''), o_task_order "
+	    "FROM ork_lease($1, $2::text[], $3::int, $4::int)" },
+	{ "heartbeat", "SELECT o_task_run_id, o_attempt, o_verdict FROM "
+	    "ork_heartbeat($1, $2::uuid[], $3::int[], $4::int)" },
+	{ "report", "SELECT o_task_run_id, o_accepted, o_recorded, "
+	    "o_queued_next FROM ork_report($1, $2::uuid[], $3::int[], "
+	    "$4::text[], $5::text[], $6::int8[])" },
+	{ "logs", "INSERT INTO task_logs (task_run_id, attempt, logged_at, "
+	    "stream, line) SELECT u.id, u.att, to_timestamp(u.ts / 1000000), "
+	    "u.stream, u.line FROM unnest($1::uuid[], $2::int[], $3::float8[], "
+	    "$4::text[], $5::text[]) AS u(id, att, ts, stream, line) "
+	    "JOIN task_runs t ON t.task_run_id = u.id" },
+	{ "reap", "SELECT ork_reap($1::int, $2::int, $3::int)" },
+};
+
+int
+sql_prepare_all(PGconn *conn, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]);
+	    i++) {
+		PGresult	*res;
+		int		 rc = 0;
+
+		res = PQprepare(conn, statements[i].name, statements[i].sql, 0,
+		    NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = db_result_error(conn, res, err, errlen);
+		PQclear(res);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+PGresult *
+sql_exec(PGconn *conn, const char *name, int n, const char *const *values)
+{
+	return PQexecPrepared(conn, name, n, values, NULL, NULL, 0);
+}
