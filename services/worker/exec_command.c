@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -276,7 +277,7 @@ command_run(struct task_ctx *ctx)
 	int		 po[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	int		 status = 0, exited = 0, rc;
 	int64_t		 drain_until = 0;
-	pid_t		 pid;
+	pid_t		 pid, parent;
 
 	rc = prepare(ctx, &c);
 	if (rc != 0)
@@ -290,6 +291,7 @@ command_run(struct task_ctx *ctx)
 		rc = ORK_EIO;
 		goto out;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		snprintf(ctx->error, sizeof(ctx->error), "could not start "
@@ -305,6 +307,13 @@ command_run(struct task_ctx *ctx)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setpgid(0, 0);
+		/*
+		 * If the worker dies (kill -9), the program dies with it: the
+		 * task will run again elsewhere once the lease expires.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(125);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
 		if (c.cwd != NULL && chdir(c.cwd) != 0) {

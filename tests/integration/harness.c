@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,4 +571,151 @@ h_tmpfile(const char *name, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%s", h_env("ORK_TEST_OUT"), name);
 	unlink(path);
+}
+
+/* ---- a TCP proxy that can partition ----------------------------------- */
+
+#define PROXY_PAIRS 64
+
+struct h_proxy {
+	int		 listen_fd;
+	int		 target_port;
+	atomic_int	 blocked;
+	atomic_int	 stop;
+	pthread_t	 thread;
+	int		 a[PROXY_PAIRS], b[PROXY_PAIRS];	/* client, server */
+};
+
+static int
+connect_port(int port)
+{
+	struct sockaddr_in	sa;
+	int			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+proxy_close(struct h_proxy *px, int i)
+{
+	close(px->a[i]);
+	close(px->b[i]);
+	px->a[i] = px->b[i] = -1;
+}
+
+static void *
+proxy_thread(void *arg)
+{
+	struct h_proxy	*px = arg;
+	char		 buf[65536];
+
+	while (!atomic_load(&px->stop)) {
+		struct pollfd	pfd[1 + 2 * PROXY_PAIRS];
+		int		map[1 + 2 * PROXY_PAIRS];
+		int		n = 0, blocked = atomic_load(&px->blocked);
+
+		pfd[n].fd = px->listen_fd;
+		pfd[n].events = POLLIN;
+		map[n++] = -1;
+		for (int i = 0; i < PROXY_PAIRS && !blocked; i++) {
+			if (px->a[i] < 0)
+				continue;
+			pfd[n].fd = px->a[i];
+			pfd[n].events = POLLIN;
+			map[n++] = i;
+			pfd[n].fd = px->b[i];
+			pfd[n].events = POLLIN;
+			map[n++] = i;
+		}
+		if (poll(pfd, (nfds_t)n, 50) <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			int c = accept4(px->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			int s = c >= 0 ? connect_port(px->target_port) : -1;
+			int placed = 0;
+
+			for (int i = 0; i < PROXY_PAIRS && s >= 0; i++) {
+				if (px->a[i] < 0) {
+					px->a[i] = c;
+					px->b[i] = s;
+					placed = 1;
+					break;
+				}
+			}
+			if (!placed) {
+				if (c >= 0)
+					close(c);
+				if (s >= 0)
+					close(s);
+			}
+		}
+		for (int k = 1; k < n; k++) {
+			int	i = map[k], from, to;
+			ssize_t	r;
+
+			if (pfd[k].revents == 0 || px->a[i] < 0)
+				continue;
+			from = pfd[k].fd;
+			to = from == px->a[i] ? px->b[i] : px->a[i];
+			r = read(from, buf, sizeof(buf));
+			if (r <= 0 || write(to, buf, (size_t)r) != r)
+				proxy_close(px, i);
+		}
+	}
+	return NULL;
+}
+
+struct h_proxy *
+h_proxy_start(int target_port, int *listen_port)
+{
+	struct h_proxy		*px = calloc(1, sizeof(*px));
+	struct sockaddr_in	 sa;
+	socklen_t		 len = sizeof(sa);
+
+	assert_non_null(px);
+	for (int i = 0; i < PROXY_PAIRS; i++)
+		px->a[i] = px->b[i] = -1;
+	px->target_port = target_port;
+	px->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(px->listen_fd, (struct sockaddr *)&sa,
+	    sizeof(sa)), 0);
+	assert_int_equal(listen(px->listen_fd, 16), 0);
+	getsockname(px->listen_fd, (struct sockaddr *)&sa, &len);
+	*listen_port = ntohs(sa.sin_port);
+	assert_int_equal(pthread_create(&px->thread, NULL, proxy_thread, px),
+	    0);
+	return px;
+}
+
+void
+h_proxy_block(struct h_proxy *px, int blocked)
+{
+	atomic_store(&px->blocked, blocked);
+}
+
+void
+h_proxy_stop(struct h_proxy *px)
+{
+	if (px == NULL)
+		return;
+	atomic_store(&px->stop, 1);
+	pthread_join(px->thread, NULL);
+	for (int i = 0; i < PROXY_PAIRS; i++)
+		if (px->a[i] >= 0)
+			proxy_close(px, i);
+	close(px->listen_fd);
+	free(px);
 }

@@ -147,3 +147,18 @@ int h_wait_sql(PGconn *c, const char *sql, const char *want, int timeout_ms);
 
 /* h_tmpfile writes the path of a fresh file under ORK_TEST_OUT. */
 void h_tmpfile(const char *name, char *path, size_t len);
+
+/*
+ * A TCP proxy on loopback in front of a port, whose traffic can be held
+ * (a network partition: connections stay open, nothing gets through).
+ */
+struct h_proxy;
+
+/* h_proxy_start listens on a free port and forwards to target_port. */
+struct h_proxy *h_proxy_start(int target_port, int *listen_port);
+
+/* h_proxy_block holds (1) or releases (0) all traffic. */
+void h_proxy_block(struct h_proxy *px, int blocked);
+
+/* h_proxy_stop closes everything. */
+void h_proxy_stop(struct h_proxy *px);
