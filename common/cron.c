@@ -117,7 +117,8 @@ quote(char *dst, size_t dstlen, struct token t)
 static bool
 is_space(char c)
 {
-	return c == ' ' || c == '\t';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
 }
 
 static bool
@@ -237,7 +238,8 @@ parse_item(const struct field_desc *fd, struct token item, uint64_t *bits,
 		step = 0;
 		for (i = 0; i < step_tok.len && i < CRON_DIGITS_MAX; i++)
 			step = step * 10 + (step_tok.s[i] - '0');
-		if (step_tok.len > CRON_DIGITS_MAX || step < 1 || step > width) {
+		if (step_tok.len > CRON_DIGITS_MAX || step < 1 ||
+		    step > width) {
 			seterr(err, errlen, "%s: step %s out of range 1-%d",
 			    fd->name, quote(q, sizeof(q), step_tok), width);
 			return ORK_ERANGE;
@@ -650,6 +652,9 @@ cron_next(const struct cron *c, const struct tz *tz, int64_t after,
 	 */
 	if ((rc = tz_local_latest(tz, after, &local)) != 0)
 		return rc;
+	/* West of UTC, year 1 begins in local year 0: skip that bit. */
+	if (local < TZ_TIME_MIN)
+		local = TZ_TIME_MIN - 1;
 	if ((rc = next_local(c, local + 1, &fire)) != 0)
 		return rc;
 	if ((rc = tz_local_to_utc(tz, fire, &t)) != 0)

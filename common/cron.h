@@ -47,7 +47,8 @@ void	cron_free(struct cron *c);
  * skipped by a daylight-saving gap fires at the first instant after the
  * gap; one shown twice fires at its first showing only.  Returns
  * ORK_ENOTFOUND if nothing fires within CRON_HORIZON_YEARS or before the
- * year 10000, ORK_ERANGE if after is outside TZ_TIME_MIN..TZ_TIME_MAX.
+ * year 10000, ORK_ERANGE if after is outside TZ_TIME_MIN..TZ_TIME_MAX or
+ * the zone's data changes offset implausibly often.
  */
 int	cron_next(const struct cron *c, const struct tz *tz, int64_t after,
 	    int64_t *next);

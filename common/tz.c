@@ -31,6 +31,8 @@
 #define TZ_RULE_HOURS_MAX 167		/* rule times in v3 footers */
 #define TZ_OFFSET_HOURS_MAX 24		/* offsets in POSIX TZ strings */
 #define TZ_QUOTE_MAX	40		/* bytes of a name quoted in messages */
+/* Transitions beyond this (zic's "big bang" is -2^59) are refused. */
+#define TZ_TRANS_LIMIT	(INT64_C(1) << 60)
 
 enum tz_rule_kind {
 	TZ_RULE_JULIAN,		/* Jn: 1-365, February 29 never counted */
@@ -40,7 +42,7 @@ enum tz_rule_kind {
 
 struct tz_rule {
 	enum tz_rule_kind kind;
-	int		day;	/* J: 1-365, zero-based: 0-365, M: weekday 0-6 */
+	int		day;	/* J: 1-365, n: 0-365, M: weekday 0-6 */
 	int		week;	/* M: 1-5, 5 meaning the last */
 	int		month;	/* M: 1-12 */
 	int32_t		time;	/* seconds after local midnight */
@@ -52,8 +54,8 @@ struct tz_footer {
 	bool		has_dst;
 	int32_t		std_off;	/* UTC offset, east positive */
 	int32_t		dst_off;
-	struct tz_rule	start;		/* into daylight time, in standard time */
-	struct tz_rule	end;		/* out of it, in daylight time */
+	struct tz_rule	start;		/* into daylight time, std clock */
+	struct tz_rule	end;		/* out of it, daylight clock */
 };
 
 struct tz {
@@ -592,7 +594,7 @@ parse_footer(const char *str, size_t len, struct tz_footer *f)
 		f->dst_off = -off;
 	}
 	if (s.p == s.end) {
-		/* No rule: POSIX leaves it to the implementation; use the US one. */
+		/* No rule: POSIX leaves it open; use the US one. */
 		f->start = (struct tz_rule){ TZ_RULE_MONTH, 0, 2, 3, 7200 };
 		f->end = (struct tz_rule){ TZ_RULE_MONTH, 0, 1, 11, 7200 };
 		return true;
@@ -698,12 +700,15 @@ parse_tzif(struct tz *tz, const unsigned char *buf, size_t len,
 		}
 	}
 	tz->ntrans = h.timecnt;
-	*why = "transitions out of order";
-	for (i = 0; i < h.timecnt; i++) {
+	for (i = 0; i < h.timecnt; i++, p += timesize) {
 		tz->trans[i] = timesize == 8 ? be64s(p) : be32s(p);
+		*why = "transition time out of range";
+		if (tz->trans[i] < -TZ_TRANS_LIMIT ||
+		    tz->trans[i] > TZ_TRANS_LIMIT)
+			return ORK_EINVAL;
+		*why = "transitions out of order";
 		if (i > 0 && tz->trans[i] <= tz->trans[i - 1])
 			return ORK_EINVAL;
-		p += timesize;
 	}
 	*why = "bad type index";
 	for (i = 0; i < h.timecnt; i++) {
@@ -716,7 +721,8 @@ parse_tzif(struct tz *tz, const unsigned char *buf, size_t len,
 	tz->ntypes = h.typecnt;
 	for (i = 0; i < h.typecnt; i++, p += 6) {
 		tz->utoff[i] = be32s(p);
-		if (tz->utoff[i] < -TZ_OFFSET_MAX || tz->utoff[i] > TZ_OFFSET_MAX ||
+		if (tz->utoff[i] < -TZ_OFFSET_MAX ||
+		    tz->utoff[i] > TZ_OFFSET_MAX ||
 		    p[4] > 1 || (h.charcnt > 0 && p[5] >= h.charcnt))
 			return ORK_EINVAL;
 	}

@@ -27,8 +27,8 @@
 /* Largest UTC offset accepted from zone data, either sign (RFC 8536). */
 #define TZ_OFFSET_MAX		(26 * 3600)
 /* Range of instants the conversions accept: years 1 to 9999. */
-#define TZ_TIME_MIN		INT64_C(-62135596800)	/* 0001-01-01T00:00:00 */
-#define TZ_TIME_MAX		INT64_C(253402300799)	/* 9999-12-31T23:59:59 */
+#define TZ_TIME_MIN	INT64_C(-62135596800)	/* 0001-01-01T00:00:00 */
+#define TZ_TIME_MAX	INT64_C(253402300799)	/* 9999-12-31T23:59:59 */
 
 struct tz;
 
