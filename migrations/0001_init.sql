@@ -5,6 +5,17 @@
 -- columns are text with CHECK constraints rather than enum types, so a new
 -- status is a one-line migration that does not rewrite the table.
 
+-- ork_uuid7: a random UUID whose first 48 bits are the time in
+-- milliseconds (UUID version 7).  Rows inserted together sit together in
+-- the primary key's index, which keeps inserts at the index's right edge
+-- instead of scattering them over every page.
+CREATE FUNCTION ork_uuid7() RETURNS uuid
+LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+	SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+	    PLACING substring(int8send((extract(epoch FROM clock_timestamp())
+	    * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
+$$;
+
 CREATE TABLE job_definitions (
 	job_id		uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	job_name	varchar(255) NOT NULL,
@@ -54,7 +65,7 @@ CREATE TABLE task_definitions (
 CREATE INDEX idx_task_definitions_job_id ON task_definitions (job_id);
 
 CREATE TABLE job_runs (
-	run_id		uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	run_id		uuid PRIMARY KEY DEFAULT ork_uuid7(),
 	job_id		uuid NOT NULL
 	    REFERENCES job_definitions (job_id) ON DELETE CASCADE,
 	status		varchar(50) NOT NULL DEFAULT 'queued'
@@ -72,25 +83,28 @@ CREATE TABLE job_runs (
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	CHECK (finished_at IS NULL OR status IN ('success', 'failed',
 	    'cancelled'))
-);
+) WITH (fillfactor = 80);
 -- One run per cron slot, whichever orchestrator fires it.
 CREATE UNIQUE INDEX job_runs_job_id_scheduled_for_key ON job_runs
     (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
-CREATE INDEX idx_job_runs_status ON job_runs (status);
+-- No index on status alone: lists filter it along the keyset indexes.
 CREATE INDEX idx_job_runs_job_id ON job_runs (job_id, created_at DESC, run_id DESC);
 CREATE INDEX idx_job_runs_created ON job_runs (created_at DESC, run_id DESC);
--- Active runs per job, for max_active_runs.
-CREATE INDEX idx_job_runs_active ON job_runs (job_id)
-    WHERE status IN ('queued', 'running');
+-- No index reads status: a run's status changes stay heap-only (HOT)
+-- updates that touch no index; the room left on each page (fillfactor)
+-- is for them.  Active runs of a job are found through idx_job_runs_job_id.
 
 -- One row per task per run.  The definition is copied in, so editing or
--- deleting a job definition never rewrites the history of its runs.
+-- deleting a job definition never rewrites the history of its runs:
+-- task_id only says which definition it was copied from (no foreign key:
+-- the definition may be replaced), job_id repeats the run's job for
+-- filters (the run's foreign key already cascades).  Fewer foreign keys
+-- also spare every trigger a row lock on the job and task definitions.
 CREATE TABLE task_runs (
-	task_run_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	task_run_id	uuid PRIMARY KEY DEFAULT ork_uuid7(),
 	run_id		uuid NOT NULL REFERENCES job_runs (run_id) ON DELETE CASCADE,
-	job_id		uuid NOT NULL
-	    REFERENCES job_definitions (job_id) ON DELETE CASCADE,
-	task_id		uuid REFERENCES task_definitions (task_id) ON DELETE SET NULL,
+	job_id		uuid NOT NULL,
+	task_id		uuid,
 	task_order	integer NOT NULL,
 	kind		varchar(32) NOT NULL,
 	extractor_config jsonb NOT NULL,
@@ -120,14 +134,12 @@ CREATE TABLE task_runs (
 	CONSTRAINT task_runs_run_id_task_order_key UNIQUE (run_id, task_order),
 	CHECK (status <> 'running' OR
 	    (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
-);
+) WITH (fillfactor = 80);
 -- The lease query: ready work, oldest first.
 CREATE INDEX idx_task_runs_ready ON task_runs (available_at)
     WHERE status IN ('queued', 'retrying');
 -- The reaper: running tasks by lease expiry.
 CREATE INDEX idx_task_runs_lease ON task_runs (lease_expires_at)
-    WHERE status = 'running';
-CREATE INDEX idx_task_runs_lease_owner ON task_runs (lease_owner)
     WHERE status = 'running';
 
 -- Every attempt of every task run: who ran it, how it ended.
@@ -201,20 +213,20 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX idx_api_tokens_user_id ON api_tokens (user_id);
 
--- Run and task changes, in commit order, for GET /events (Last-Event-ID)
--- and for replicas that missed a NOTIFY.
+-- Run and task changes, in id order, for GET /events (Last-Event-ID) and
+-- for replicas to republish.  An append-only log read by id ranges: only
+-- its primary key is indexed, and it has no foreign key (every state
+-- change writes here; the leader prunes old rows instead).
 CREATE TABLE events (
 	event_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	kind		varchar(16) NOT NULL CHECK (kind IN ('run', 'task')),
 	job_id		uuid NOT NULL,
-	run_id		uuid NOT NULL REFERENCES job_runs (run_id) ON DELETE CASCADE,
+	run_id		uuid NOT NULL,
 	task_run_id	uuid,
 	status		varchar(50) NOT NULL,
 	attempt		integer,
 	created_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX idx_events_run_id ON events (run_id, event_id);
-CREATE INDEX idx_events_job_id ON events (job_id, event_id);
 
 -- ---------------------------------------------------------------------
 -- The run/task state machine.  Every transition is a statement guarded
@@ -279,55 +291,84 @@ BEGIN
 END
 $$;
 
--- ork_trigger: create a run of a job with one task run per task.  A cron
--- slot (p_slot) fires once: a second trigger of the same slot returns the
--- existing run with created = false.
-CREATE FUNCTION ork_trigger(p_job uuid, p_by text, p_params jsonb,
-    p_trace text, p_slot timestamptz)
-RETURNS TABLE (o_run_id uuid, o_status text, o_created boolean)
+-- ork_trigger: create runs, one per element of the arrays, each with one
+-- task run per task of its job, in one statement.  A cron slot
+-- (p_slots[i]) fires once: a second trigger of the same slot returns the
+-- existing run with o_created = false.  A job that does not exist or has
+-- no tasks gets o_error 'not_found' or 'no_tasks' and no run.
+CREATE FUNCTION ork_trigger(p_jobs uuid[], p_by text[], p_params jsonb[],
+    p_traces text[], p_slots timestamptz[])
+RETURNS TABLE (o_i integer, o_run_id uuid, o_status text, o_created boolean,
+    o_error text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-	v_run uuid;
-	v_first integer;
+	r record;
+	v_any boolean := false;
 BEGIN
-	SELECT min(task_order) INTO v_first FROM task_definitions
-	WHERE job_id = p_job;
-	IF v_first IS NULL THEN
-		PERFORM 1 FROM job_definitions WHERE job_id = p_job;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'job % does not exist', p_job
-			    USING ERRCODE = 'no_data_found';
+	FOR r IN
+		WITH x AS (
+			SELECT x.*, ork_uuid7() AS run_id,
+			    (SELECT min(d.task_order) FROM task_definitions d
+				WHERE d.job_id = x.job) AS first
+			FROM unnest(p_jobs, p_by, p_params, p_traces, p_slots)
+			    WITH ORDINALITY AS x(job, by, params, trace, slot, i)
+		), ins AS (
+			INSERT INTO job_runs (run_id, job_id, triggered_by,
+			    params, trace_id, scheduled_for)
+			SELECT x.run_id, x.job, x.by,
+			    coalesce(x.params, '{}'::jsonb), x.trace, x.slot
+			FROM x WHERE x.first IS NOT NULL
+			ORDER BY x.i
+			ON CONFLICT (job_id, scheduled_for)
+			    WHERE scheduled_for IS NOT NULL DO NOTHING
+			RETURNING run_id, job_id
+		), tr AS (
+			INSERT INTO task_runs (run_id, job_id, task_id,
+			    task_order, kind, extractor_config, loader_config,
+			    status, max_attempts, timeout_seconds,
+			    retry_base_ms, retry_cap_ms)
+			SELECT ins.run_id, ins.job_id, d.task_id, d.task_order,
+			    ork_kind(d.extractor_config), d.extractor_config,
+			    d.loader_config,
+			    CASE WHEN d.task_order = x.first THEN 'queued'
+				ELSE 'pending' END,
+			    d.max_attempts, d.timeout_seconds, d.retry_base_ms,
+			    d.retry_cap_ms
+			FROM ins JOIN x ON x.run_id = ins.run_id
+			    JOIN task_definitions d ON d.job_id = ins.job_id
+		), ev AS (
+			-- the run's event stands for its first task's too
+			INSERT INTO events (kind, job_id, run_id, status)
+			SELECT 'run', ins.job_id, ins.run_id, 'queued' FROM ins
+		)
+		SELECT x.i::integer AS i, x.job, x.slot, ins.run_id,
+		    x.first IS NOT NULL AS has_tasks
+		FROM x LEFT JOIN ins ON ins.run_id = x.run_id
+		ORDER BY x.i
+	LOOP
+		o_i := r.i;
+		o_error := NULL;
+		o_created := r.run_id IS NOT NULL;
+		o_run_id := r.run_id;
+		o_status := 'queued';
+		IF r.run_id IS NOT NULL THEN
+			v_any := true;
+		ELSIF r.has_tasks AND r.slot IS NOT NULL THEN
+			SELECT run_id, status INTO o_run_id, o_status
+			FROM job_runs
+			WHERE job_id = r.job AND scheduled_for = r.slot;
+		ELSE
+			o_status := NULL;
+			o_error := CASE WHEN EXISTS (SELECT 1
+			    FROM job_definitions WHERE job_id = r.job)
+			    THEN 'no_tasks' ELSE 'not_found' END;
 		END IF;
-		RAISE EXCEPTION 'job % has no tasks', p_job
-		    USING ERRCODE = 'invalid_parameter_value';
+		RETURN NEXT;
+	END LOOP;
+	IF v_any THEN
+		PERFORM ork_notify();
 	END IF;
-	INSERT INTO job_runs (job_id, triggered_by, params, trace_id,
-	    scheduled_for)
-	VALUES (p_job, p_by, coalesce(p_params, '{}'::jsonb), p_trace, p_slot)
-	ON CONFLICT (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL
-	DO NOTHING
-	RETURNING run_id INTO v_run;
-	IF v_run IS NULL THEN
-		RETURN QUERY SELECT run_id, status::text, false FROM job_runs
-		WHERE job_id = p_job AND scheduled_for = p_slot;
-		RETURN;
-	END IF;
-	INSERT INTO task_runs (run_id, job_id, task_id, task_order, kind,
-	    extractor_config, loader_config, status, max_attempts,
-	    timeout_seconds, retry_base_ms, retry_cap_ms)
-	SELECT v_run, p_job, d.task_id, d.task_order,
-	    ork_kind(d.extractor_config), d.extractor_config, d.loader_config,
-	    CASE WHEN d.task_order = v_first THEN 'queued' ELSE 'pending' END,
-	    d.max_attempts, d.timeout_seconds, d.retry_base_ms, d.retry_cap_ms
-	FROM task_definitions d WHERE d.job_id = p_job;
-	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
-	SELECT 'run', p_job, v_run, NULL, 'queued', NULL
-	UNION ALL
-	SELECT 'task', p_job, v_run, t.task_run_id, 'queued', 0
-	FROM task_runs t WHERE t.run_id = v_run AND t.status = 'queued';
-	PERFORM ork_notify();
-	RETURN QUERY SELECT v_run, 'queued'::text, true;
 END
 $$;
 
@@ -501,27 +542,116 @@ $$;
 -- ork_report: record how attempts ended.  Outcomes: success, failed,
 -- timed_out, cancelled, handed_back.  Only the attempt holding a live lease
 -- is accepted; a repeated report of an attempt already recorded by the
--- same worker is answered with what was recorded, changing nothing.
+-- same worker is answered with what was recorded, changing nothing.  One
+-- row per result, o_i being its position in the arrays.
 CREATE FUNCTION ork_report(p_worker text, p_ids uuid[], p_attempts integer[],
     p_outcomes text[], p_errors text[], p_rows bigint[])
-RETURNS TABLE (o_task_run_id uuid, o_accepted boolean, o_recorded text,
-    o_queued_next boolean)
+RETURNS TABLE (o_i integer, o_task_run_id uuid, o_accepted boolean,
+    o_recorded text, o_queued_next boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	t task_runs;
+	r record;
+	v_n integer := coalesce(array_length(p_ids, 1), 0);
+	v_done boolean[] := array_fill(false, ARRAY[greatest(v_n, 1)]);
 	v_prev text;
 	v_rec text;
 	v_next boolean;
 	v_changed boolean := false;
 	v_att text;
 BEGIN
-	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+	-- The common case, set-based: successes of attempts that hold their
+	-- lease, in runs nobody is cancelling.
+	FOR r IN
+		WITH x AS (
+			SELECT * FROM unnest(p_ids, p_attempts, p_outcomes,
+			    p_rows) WITH ORDINALITY AS x(id, att, outcome, nrows,
+			    i)
+			WHERE outcome = 'success'
+		), v AS (
+			SELECT t.task_run_id, t.run_id, t.job_id, t.attempt,
+			    x.nrows, x.i
+			FROM task_runs t JOIN x ON t.task_run_id = x.id
+			WHERE t.status = 'running' AND t.attempt = x.att
+			    AND t.lease_owner = p_worker
+			    AND t.lease_expires_at > now()
+			    AND NOT t.cancel_requested
+			FOR UPDATE OF t
+		), u AS (
+			UPDATE task_runs t SET status = 'success',
+			    finished_at = now(), lease_expires_at = NULL,
+			    rows_moved = coalesce(v.nrows, 0),
+			    error_message = NULL, updated_at = now()
+			FROM v WHERE t.task_run_id = v.task_run_id
+			RETURNING t.task_run_id, t.run_id, t.job_id, t.attempt
+		), a AS (
+			UPDATE task_attempts a SET status = 'success',
+			    finished_at = now(), rows_moved = coalesce(v.nrows, 0)
+			FROM v WHERE a.task_run_id = v.task_run_id
+			    AND a.attempt = v.attempt
+		), nxt AS (
+			SELECT DISTINCT ON (p.run_id) p.task_run_id, p.run_id,
+			    p.job_id
+			FROM task_runs p JOIN v ON p.run_id = v.run_id
+			WHERE p.status = 'pending'
+			ORDER BY p.run_id, p.task_order
+		), q AS (
+			UPDATE task_runs t SET status = 'queued',
+			    available_at = now(), updated_at = now()
+			FROM nxt WHERE t.task_run_id = nxt.task_run_id
+			RETURNING t.task_run_id, t.run_id, t.job_id
+		), fin AS (
+			UPDATE job_runs j SET status = 'success',
+			    finished_at = now(),
+			    started_at = coalesce(j.started_at, now()),
+			    updated_at = now()
+			FROM v WHERE j.run_id = v.run_id
+			    AND j.status IN ('queued', 'running')
+			    AND NOT EXISTS (SELECT 1 FROM nxt
+				WHERE nxt.run_id = v.run_id)
+			    AND NOT EXISTS (SELECT 1 FROM task_runs o
+				WHERE o.run_id = v.run_id
+				    AND o.task_run_id <> v.task_run_id
+				    AND o.status <> 'success')
+			RETURNING j.run_id, j.job_id
+		), e AS (
+			INSERT INTO events (kind, job_id, run_id, task_run_id,
+			    status, attempt)
+			SELECT 'task', u.job_id, u.run_id, u.task_run_id,
+			    'success', u.attempt FROM u
+			UNION ALL
+			SELECT 'task', q.job_id, q.run_id, q.task_run_id,
+			    'queued', 0 FROM q
+			UNION ALL
+			SELECT 'run', fin.job_id, fin.run_id, NULL, 'success',
+			    NULL FROM fin
+		)
+		SELECT v.i::integer AS i, v.task_run_id,
+		    EXISTS (SELECT 1 FROM nxt WHERE nxt.run_id = v.run_id)
+		    AS queued_next
+		FROM v
+	LOOP
+		v_done[r.i] := true;
+		v_changed := true;
+		o_i := r.i;
+		o_task_run_id := r.task_run_id;
+		o_accepted := true;
+		o_recorded := 'success';
+		o_queued_next := r.queued_next;
+		RETURN NEXT;
+	END LOOP;
+
+	-- Everything else, one by one.
+	FOR i IN 1 .. v_n LOOP
+		IF v_done[i] THEN
+			CONTINUE;
+		END IF;
 		v_next := false;
 		SELECT * INTO t FROM task_runs WHERE task_run_id = p_ids[i]
 		FOR UPDATE;
 		IF NOT FOUND THEN
-			RETURN QUERY SELECT p_ids[i], false, 'unknown'::text,
+			RETURN QUERY SELECT i, p_ids[i], false, 'unknown'::text,
 			    false;
 			CONTINUE;
 		END IF;
@@ -534,10 +664,10 @@ BEGIN
 			    AND worker_id = p_worker AND status <> 'running';
 			-- outcomes and attempt statuses share their names
 			IF FOUND AND v_prev = p_outcomes[i] THEN
-				RETURN QUERY SELECT t.task_run_id, true,
+				RETURN QUERY SELECT i, t.task_run_id, true,
 				    t.status::text, false;
 			ELSE
-				RETURN QUERY SELECT t.task_run_id, false,
+				RETURN QUERY SELECT i, t.task_run_id, false,
 				    t.status::text, false;
 			END IF;
 			CONTINUE;
@@ -600,7 +730,7 @@ BEGIN
 			RAISE EXCEPTION 'unknown outcome "%"', v_att
 			    USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		RETURN QUERY SELECT t.task_run_id, true, v_rec, v_next;
+		RETURN QUERY SELECT i, t.task_run_id, true, v_rec, v_next;
 	END LOOP;
 	IF v_changed THEN
 		PERFORM ork_notify();

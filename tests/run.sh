@@ -18,23 +18,13 @@ cluster=test-$(basename "$build")
 # Per-program limit: a hung test fails instead of hanging the run.
 limit=${ORK_TEST_TIMEOUT:-600}
 
-mkdir -p "$out"
 passed=0
 failed=0
 failures=()
 
-cleanup() {
-	deploy/pg.sh destroy "$cluster" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-deploy/pg.sh destroy "$cluster" >/dev/null 2>&1 || true
-url=$(deploy/pg.sh start "$cluster") || { echo "run: could not start PostgreSQL"; exit 1; }
-export ORK_TEST_PG_URL=${url%/*}/postgres
-export ORK_TEST_BIN=$top/$build/bin
-export ORK_TEST_OUT=$out
-export ORK_TEST_ROOT=$top
+# shellcheck source=tests/cluster.sh
+source tests/cluster.sh
+ork_cluster_start "$cluster" "$out" || exit 1
 export CMOCKA_MESSAGE_OUTPUT=TAP
 # Sanitizers: fail on the first report, keep going in children.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}

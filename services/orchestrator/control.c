@@ -25,7 +25,11 @@
 
 struct control_thread {
 	PGconn	*conn;
+	int64_t	 retry_at_ms;	/* no new connection attempt before */
 };
+
+/* After a failed connection, requests fail fast for this long. */
+#define RECONNECT_MS 250
 
 /* Array parameters of one request are bounded by the frame size. */
 #define ARRAY_PARAM_MAX (2 * MSG_MAX_BYTES)
@@ -66,6 +70,11 @@ conn_get(struct orch *o, struct control_thread *t, struct msg_reply *rep)
 		PQfinish(t->conn);
 		t->conn = NULL;
 	}
+	if (t->conn == NULL && util_mono_ms() < t->retry_at_ms) {
+		msg_reply_error(rep, ORK__ERROR__CODE__UNAVAILABLE, NULL,
+		    "database unavailable");
+		return NULL;
+	}
 	if (t->conn == NULL) {
 		if (db_connect(o->cfg->database_url, "ork-orchestrator",
 		    &t->conn, err, sizeof(err)) != 0 ||
@@ -73,6 +82,7 @@ conn_get(struct orch *o, struct control_thread *t, struct msg_reply *rep)
 			if (t->conn != NULL)
 				PQfinish(t->conn);
 			t->conn = NULL;
+			t->retry_at_ms = util_mono_ms() + RECONNECT_MS;
 			log_warn("database unavailable: %s", err);
 			msg_reply_error(rep, ORK__ERROR__CODE__UNAVAILABLE, NULL,
 			    "database unavailable: %s", err);
@@ -170,10 +180,8 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
 	const Ork__TriggerRun	*m = (const Ork__TriggerRun *)req->body;
 	Ork__TriggerRunReply	 r = ORK__TRIGGER_RUN_REPLY__INIT;
 	const char		*by = m->triggered_by;
-	char			 slot[32];
-	const char		*params[5];
+	struct trigger_item	 it;
 	PGconn			*conn;
-	PGresult		*res;
 	struct log_ids		 ids = { .job_id = m->job_id,
 	    .trace_id = req->trace_id };
 
@@ -213,21 +221,22 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
 		    "scheduled_for_us", "scheduled_for_us must be positive");
 		return;
 	}
-	snprintf(slot, sizeof(slot), "%" PRId64, m->scheduled_for_us);
-	params[0] = m->job_id;
-	params[1] = by;
-	params[2] = m->params_json != NULL && *m->params_json != '\0' ?
-	    m->params_json : NULL;
-	params[3] = req->trace_id[0] != '\0' ? req->trace_id : NULL;
-	params[4] = m->scheduled_for_us > 0 ? slot : NULL;
 	conn = conn_get(o, t, rep);
 	if (conn == NULL)
 		return;
-	res = sql_exec(conn, "trigger", 5, params);
-	if (ok_result(conn, res, "trigger", rep)) {
-		r.run_id = PQgetvalue(res, 0, 0);
-		r.status = PQgetvalue(res, 0, 1);
-		r.created = PQgetvalue(res, 0, 2)[0] == 't';
+	memset(&it, 0, sizeof(it));
+	it.job_id = m->job_id;
+	it.by = by;
+	it.params = m->params_json != NULL && *m->params_json != '\0' ?
+	    m->params_json : NULL;
+	it.trace = req->trace_id[0] != '\0' ? req->trace_id : NULL;
+	it.slot_us = m->scheduled_for_us;
+	trigger_submit(conn, &it);
+	switch (it.rc) {
+	case 0:
+		r.run_id = it.run_id;
+		r.status = it.status;
+		r.created = it.created;
 		ids.run_id = r.run_id;
 		log_ids_debug(&ids, "run %s (%s)", r.created ? "created" :
 		    "exists", by);
@@ -235,8 +244,25 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
 		    &r.base);
 		if (r.created)
 			events_publish_work(o, 1);
+		return;
+	case ORK_ENOTFOUND:
+		msg_reply_error(rep, ORK__ERROR__CODE__NOT_FOUND, "job_id", "%s",
+		    it.error);
+		return;
+	case ORK_EINVAL:
+		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "job_id", "%s",
+		    it.error);
+		return;
+	case ORK_ECONN:
+		msg_reply_error(rep, ORK__ERROR__CODE__UNAVAILABLE, NULL,
+		    "database unavailable: %s", it.error);
+		return;
+	default:
+		log_error("trigger failed: %s", it.error);
+		msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
+		    "trigger failed: %s", it.error);
+		return;
 	}
-	PQclear(res);
 }
 
 static void
@@ -714,10 +740,19 @@ handle_report(struct orch *o, struct control_thread *t, const struct msg *req,
 		    n);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		accepted[i] = PQgetvalue(res, (int)i, 1)[0] == 't';
-		recorded[i] = PQgetvalue(res, (int)i, 2);
-		if (PQgetvalue(res, (int)i, 3)[0] == 't')
+	/* Rows come in any order; o_i is the result's position. */
+	for (int row = 0; row < PQntuples(res); row++) {
+		long i = strtol(PQgetvalue(res, row, 0), NULL, 10) - 1;
+
+		if (i < 0 || (size_t)i >= n || recorded[i] != NULL) {
+			msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
+			    "report returned result %ld twice or out of range",
+			    i + 1);
+			goto out;
+		}
+		accepted[i] = PQgetvalue(res, row, 1)[0] == 't';
+		recorded[i] = PQgetvalue(res, row, 2);
+		if (PQgetvalue(res, row, 3)[0] == 't')
 			next++;
 		if (!accepted[i]) {
 			struct log_ids lids = { .task_run_id =

@@ -39,6 +39,11 @@
 #define EVENTS_BATCH_STR "2000"
 /* Poll interval when no notification arrives. */
 #define EVENTS_POLL_MS 500
+/*
+ * Reads are at least this far apart: under load, notifications of many
+ * transactions are taken together by one query.
+ */
+#define EVENTS_COALESCE_MS 10
 
 struct gap {
 	int64_t	id;
@@ -193,11 +198,18 @@ drain(struct listener *l)
 	snprintf(last, sizeof(last), "%" PRId64, l->last);
 	params[0] = last;
 	params[1] = strbuf_str(&gaps);
-	res = PQexecParams(l->conn, "SELECT event_id, kind, job_id, run_id, "
-	    "task_run_id, status, coalesce(attempt, 0), "
-	    "(extract(epoch FROM created_at) * 1000000)::int8 FROM events "
-	    "WHERE event_id > $1::int8 OR event_id = ANY ($2::int8[]) "
-	    "ORDER BY event_id LIMIT " EVENTS_BATCH_STR, 2, NULL, params, NULL, NULL, 0);
+	/* Two index range reads: an OR here would scan the table. */
+	res = PQexecParams(l->conn, "SELECT * FROM ("
+	    "SELECT event_id, kind, job_id, run_id, task_run_id, status, "
+	    "coalesce(attempt, 0), (extract(epoch FROM created_at) * "
+	    "1000000)::int8 FROM events WHERE event_id > $1::int8 "
+	    "UNION ALL "
+	    "SELECT event_id, kind, job_id, run_id, task_run_id, status, "
+	    "coalesce(attempt, 0), (extract(epoch FROM created_at) * "
+	    "1000000)::int8 FROM events WHERE event_id = ANY ($2::int8[]) "
+	    "AND event_id <= $1::int8) e "
+	    "ORDER BY event_id LIMIT " EVENTS_BATCH_STR, 2, NULL, params, NULL,
+	    NULL, 0);
 	strbuf_free(&gaps);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char err[256];
@@ -269,6 +281,7 @@ events_thread(void *arg)
 		/* read on every wake: a notification or the poll timeout */
 		while (drain(l) == EVENTS_BATCH)
 			;
+		util_sleep_ms_interruptible(EVENTS_COALESCE_MS, o->stop);
 	}
 	if (l->conn != NULL)
 		PQfinish(l->conn);

@@ -54,7 +54,7 @@ static const struct config_opt options[] = {
 	    offsetof(struct orch_config, worker_timeout_ms), "30000", 1000,
 	    3600000, NULL, NULL, "a worker silent this long is marked lost" },
 	{ "ORK_ORCHESTRATOR_THREADS", CONFIG_INT,
-	    offsetof(struct orch_config, threads), "4", 1, 64, NULL, NULL,
+	    offsetof(struct orch_config, threads), "16", 1, 256, NULL, NULL,
 	    "request-serving threads (one database connection each)" },
 	{ "ORK_LOG_LEVEL", CONFIG_ENUM, offsetof(struct orch_config, log_level),
 	    "info", 0, 0, daemon_log_levels, NULL, "least severe level logged" },

@@ -55,6 +55,28 @@ struct orch {
 #define ORCH_MAX_KINDS 64
 #define ORCH_MAX_ID 255
 
+/* A TriggerRun waiting for its run (trigger.c). */
+struct trigger_item {
+	/* in */
+	const char		*job_id;
+	const char		*by;
+	const char		*params;	/* JSON text or NULL */
+	const char		*trace;		/* or NULL */
+	int64_t			 slot_us;	/* 0: not a cron slot */
+	/* out */
+	int			 rc;
+	char			 run_id[40];
+	char			 status[16];
+	int			 created;
+	char			 error[512];
+	/* queue */
+	int			 done;
+	struct trigger_item	*next;
+};
+
+/* trigger.c */
+void	trigger_submit(PGconn *conn, struct trigger_item *it);
+
 /* control.c */
 void	control_handle(void *arg, void *thread_arg, const struct msg *req,
 	    struct msg_reply *rep);

@@ -14,9 +14,11 @@ static const struct {
 	const char	*name;
 	const char	*sql;
 } statements[] = {
-	{ "trigger", "SELECT o_run_id, o_status, o_created FROM ork_trigger("
-	    "$1::uuid, $2, $3::jsonb, $4, "
-	    "to_timestamp($5::float8 / 1000000))" },
+	{ "trigger", "SELECT o_i, o_run_id, o_status, o_created, "
+	    "coalesce(o_error, '') FROM ork_trigger($1::uuid[], $2::text[], "
+	    "$3::jsonb[], $4::text[], (SELECT array_agg(CASE WHEN us = 0 THEN "
+	    "NULL ELSE to_timestamp(us / 1000000.0) END ORDER BY n) FROM "
+	    "unnest($5::int8[]) WITH ORDINALITY AS u(us, n)))" },
 	{ "cancel", "SELECT o_status, o_task_run_id, o_attempt "
 	    "FROM ork_cancel_run($1::uuid)" },
 	{ "retry", "SELECT o_status, o_requeued FROM ork_retry_run($1::uuid)" },
@@ -36,9 +38,9 @@ static const struct {
 	    "FROM ork_lease($1, $2::text[], $3::int, $4::int)" },
 	{ "heartbeat", "SELECT o_task_run_id, o_attempt, o_verdict FROM "
 	    "ork_heartbeat($1, $2::uuid[], $3::int[], $4::int)" },
-	{ "report", "SELECT o_task_run_id, o_accepted, o_recorded, "
-	    "o_queued_next FROM ork_report($1, $2::uuid[], $3::int[], "
-	    "$4::text[], $5::text[], $6::int8[])" },
+	{ "report", "SELECT o_i, o_accepted, o_recorded, o_queued_next "
+	    "FROM ork_report($1, $2::uuid[], $3::int[], $4::text[], "
+	    "$5::text[], $6::int8[])" },
 	{ "logs", "INSERT INTO task_logs (task_run_id, attempt, logged_at, "
 	    "stream, line) SELECT u.id, u.att, to_timestamp(u.ts / 1000000), "
 	    "u.stream, u.line FROM unnest($1::uuid[], $2::int[], $3::float8[], "

@@ -560,8 +560,8 @@ any_done(struct worker *w)
 int
 dispatch_run(struct worker *w)
 {
-	int64_t		next_beat, next_poll, grace_end = 0;
-	unsigned	backoff = RETRY_MIN_MS;
+	int64_t		next_beat, next_poll, next_report = 0, grace_end = 0;
+	unsigned	backoff = RETRY_MIN_MS, report_backoff = RETRY_MIN_MS;
 	int		rc;
 
 	rc = register_worker(w);
@@ -593,8 +593,17 @@ dispatch_run(struct worker *w)
 			pthread_mutex_unlock(&w->lock);
 		}
 		check_deadlines(w, now);
-		if (any_done(w))
-			(void)report(w);
+		if (any_done(w) && now >= next_report) {
+			if (report(w) != 0) {
+				/* results stay until the orchestrator has them */
+				next_report = now + report_backoff;
+				report_backoff = report_backoff * 2 >
+				    RETRY_MAX_MS ? RETRY_MAX_MS :
+				    report_backoff * 2;
+			} else {
+				report_backoff = RETRY_MIN_MS;
+			}
+		}
 		if (w->nlogq > 0)
 			(void)logship_flush(w);
 		used = count_used(w);
@@ -638,7 +647,10 @@ dispatch_run(struct worker *w)
 			wake -= util_mono_ms();
 			if (wake > 100)
 				wake = 100;	/* deadlines, stop flag */
-			if (!any_done(w))
+			if (any_done(w) && next_report > util_mono_ms() &&
+			    next_report - util_mono_ms() < wake)
+				wake = next_report - util_mono_ms();
+			if (!any_done(w) || next_report > util_mono_ms())
 				wait_for(w, wake);
 		}
 	}

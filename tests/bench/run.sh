@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run.sh NAME - run one benchmark against a throwaway PostgreSQL and print
+# its JSON.  Benchmarks are not tests: they measure; README.md keeps the
+# figures and the command.
+#
+#   make bench-dispatch    orchestrator + 2 workers: tasks/s and latencies,
+#                          beside a bare PostgreSQL queue
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+build=${BUILD:-build}
+name=${1:-}
+out=$top/tests/out/bench
+
+# shellcheck source=tests/cluster.sh
+source tests/cluster.sh
+
+case $name in
+dispatch)
+	ork_cluster_start bench "$out" || exit 1
+	"$build/tests/bench/dispatch_bench" >"$out/dispatch.tap" 2>&1
+	rc=$?
+	grep '^{' "$out/dispatch.tap" || { cat "$out/dispatch.tap"; exit 1; }
+	exit $rc
+	;;
+*)
+	echo "usage: tests/bench/run.sh dispatch" >&2
+	exit 2
+	;;
+esac
