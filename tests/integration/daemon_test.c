@@ -132,6 +132,14 @@ test_all_start_ready_and_stop(void **state)
 	assert_int_equal(get(s.worker_health, "/health", NULL), 200);
 	assert_int_equal(get(s.worker_health, "/ready", NULL), 200);
 
+	/* idle: the worker waits for work or polls, it does not spin */
+	{
+		long before = h_cpu_ms(&s.worker);
+
+		h_sleep_ms(2000);
+		assert_true(h_cpu_ms(&s.worker) - before < 100);
+	}
+
 	/* SIGTERM: exit 0 within 2 s, worker and api first */
 	assert_int_equal(h_stop(&s.worker, SIGTERM, 2000), 0);
 	assert_int_equal(h_stop(&s.api_proc, SIGTERM, 2000), 0);

@@ -289,6 +289,86 @@ test_partitioned_worker_stops_before_lease_expires(void **state)
 	PQfinish(c);
 }
 
+static void
+test_sigterm_hands_back_after_grace(void **state)
+{
+	static struct h_orch	 o;
+	static struct h_proc	 a, b;
+	char			 db[H_URL_MAX], file[H_PATH_MAX];
+	char			 ex[4 * H_PATH_MAX], job[40], run[40], st[32];
+	char			 v[256];
+	const char		*exs[1] = { ex };
+	const char		*grace[] = { "--worker-grace-seconds=1", NULL };
+	PGconn			*c;
+
+	(void)state;
+	h_db_create("handback", 1, db, sizeof(db));
+	c = h_db_connect(db);
+	h_tmpfile("handback.txt", file, sizeof(file));
+	recording_task(ex, sizeof(ex), file, 30);
+	h_orch_start(&o, "handback-orchestrator", db, NULL);
+	track(&o.p);
+	h_worker_start(&a, "handback-a", o.control_url, o.events_url, grace);
+	track(&a);
+	h_job_create(c, "long", exs, 1, 1, 0, 100, job);
+	h_trigger(o.control_url, job, run);
+	assert_true(wait_file_has(file, " 1 start ", 10000));
+	/* stop leasing, give the task 1 s, hand it back, exit 0 */
+	assert_int_equal(h_stop(&a, SIGTERM, 10000), 0);
+	assert_true(h_log_count(&a, "handing the task back") >= 1);
+	value(c, "SELECT status || ':' || max_attempts FROM task_runs WHERE "
+	    "run_id = $1", run, v, sizeof(v));
+	assert_string_equal(v, "queued:2");	/* budget kept */
+	h_worker_start(&b, "handback-b", o.control_url, o.events_url, NULL);
+	track(&b);
+	assert_true(h_wait_run(c, run, st, sizeof(st), 20000));
+	assert_string_equal(st, "success");
+	value(c, "SELECT string_agg(a.status || '@' || a.worker_id, ',' ORDER "
+	    "BY a.attempt) FROM task_attempts a JOIN task_runs t USING "
+	    "(task_run_id) WHERE t.run_id = $1", run, v, sizeof(v));
+	assert_string_equal(v, "handed_back@handback-a,success@handback-b");
+	assert_no_overlap(file);
+	PQfinish(c);
+	teardown(NULL);
+}
+
+static void
+test_replicas_republish_each_others_changes(void **state)
+{
+	static const Ork__MsgType kinds[] = { ORK__MSG_TYPE__MSG_RUN_CHANGED };
+	static struct h_orch	 o1, o2;
+	char			 db[H_URL_MAX], job[40], run[40];
+	const char		*exs[1] = { "{\"type\": \"noop\"}" };
+	nng_socket		 sub;
+	struct msg		 m;
+	int			 seen = 0;
+	PGconn			*c;
+
+	(void)state;
+	h_db_create("republish", 1, db, sizeof(db));
+	c = h_db_connect(db);
+	h_orch_start(&o1, "republish-o1", db, NULL);
+	track(&o1.p);
+	h_orch_start(&o2, "republish-o2", db, NULL);
+	track(&o2.p);
+	/* listen to o2 only; trigger through o1 */
+	assert_int_equal(msg_sub_open(&sub, o2.events_url, kinds, 1), 0);
+	h_sleep_ms(300);	/* let the subscription reach o2 */
+	h_job_create(c, "seen everywhere", exs, 1, 1, 0, 100, job);
+	h_trigger(o1.control_url, job, run);
+	while (!seen && msg_sub_recv(sub, 5000, &m) == 0) {
+		Ork__RunChanged *rc = (Ork__RunChanged *)m.body;
+
+		seen = strcmp(rc->run_id, run) == 0 &&
+		    strcmp(rc->status, "queued") == 0 && rc->event_id > 0;
+		msg_release(&m);
+	}
+	assert_true(seen);
+	nng_close(sub);
+	PQfinish(c);
+	teardown(NULL);
+}
+
 /* ---- 1,000 runs, 4 workers, random kills ---------------------------- */
 
 #define CHAOS_RUNS 1000
@@ -423,6 +503,10 @@ main(void)
 		cmocka_unit_test_teardown(
 		    test_partitioned_worker_stops_before_lease_expires,
 		    teardown),
+		cmocka_unit_test_teardown(test_sigterm_hands_back_after_grace,
+		    teardown),
+		cmocka_unit_test_teardown(
+		    test_replicas_republish_each_others_changes, teardown),
 		cmocka_unit_test_teardown(test_thousand_runs_with_random_kills,
 		    teardown),
 	};
