@@ -96,8 +96,6 @@ static int check_postgres(const cJSON *, const char *, struct json_err *);
 
 static const struct field noop_fields[] = {
 	F_TYPE,
-	{ "sleep_ms", FK_INT, 0, 0, 86400000, NULL, NULL, NULL },
-	{ "fail", FK_BOOL, 0, 0, 0, NULL, NULL, NULL },
 	F_END
 };
 
