@@ -19,6 +19,8 @@
 #define LEADER_TRY_MS 1000
 /* Most expired leases handled per reaper pass. */
 #define REAP_BATCH 500
+/* How often the leader prunes old events. */
+#define PRUNE_EVERY_MS (10 * 60 * 1000)
 
 static int
 try_lock(PGconn *conn, int *held)
@@ -71,6 +73,33 @@ reap(struct orch *o, PGconn *conn)
 	return n;
 }
 
+/* prune deletes events older than the retention, in batches. */
+static void
+prune(struct orch *o, PGconn *conn)
+{
+	char		 hours[16];
+	const char	*params[1] = { hours };
+	long		 total = 0;
+
+	snprintf(hours, sizeof(hours), "%ld", o->cfg->events_retention_hours);
+	for (int i = 0; i < 100 && !*o->stop; i++) {
+		PGresult	*res = sql_exec(conn, "prune", 1, params);
+		long		 n = 0;
+
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			n = strtol(PQcmdTuples(res), NULL, 10);
+		else
+			log_warn("pruning events: %s", PQerrorMessage(conn));
+		PQclear(res);
+		total += n;
+		if (n < 10000)
+			break;
+	}
+	if (total > 0)
+		log_info("pruned %ld events older than %ld hours", total,
+		    o->cfg->events_retention_hours);
+}
+
 static void *
 leader_thread(void *arg)
 {
@@ -78,6 +107,7 @@ leader_thread(void *arg)
 	PGconn		*conn = NULL;
 	char		 err[512];
 	unsigned	 backoff = 250;
+	int64_t		 next_prune = 0;
 
 	while (!*o->stop) {
 		int held = 0;
@@ -117,6 +147,10 @@ leader_thread(void *arg)
 		}
 		if (reap(o, conn) == ORK_ECONN)
 			continue;
+		if (util_mono_ms() >= next_prune) {
+			prune(o, conn);
+			next_prune = util_mono_ms() + PRUNE_EVERY_MS;
+		}
 		util_sleep_ms_interruptible((unsigned)o->cfg->reap_interval_ms,
 		    o->stop);
 	}

@@ -19,13 +19,13 @@ struct orch_config {
 	char	*control;
 	char	*events;
 	char	*health_listen;
-	char	*orchestrator_id;
 	long	 threads;
 	long	 lease_ms;
 	long	 heartbeat_ms;
 	long	 max_lease_expiries;
 	long	 reap_interval_ms;
 	long	 worker_timeout_ms;
+	long	 events_retention_hours;
 	int	 log_level;
 	int	 log_format;
 };
@@ -33,7 +33,6 @@ struct orch_config {
 /* What the daemon's threads share. */
 struct orch {
 	const struct orch_config	*cfg;
-	char				 id[256];
 	nng_socket			 pub;
 	atomic_int			 db_ok;		/* last check passed */
 	atomic_int			 leader;	/* holds the lock */

@@ -47,6 +47,10 @@ static const struct {
 	    "$4::text[], $5::text[]) AS u(id, att, ts, stream, line) "
 	    "JOIN task_runs t ON t.task_run_id = u.id" },
 	{ "reap", "SELECT ork_reap($1::int, $2::int, $3::int)" },
+	/* old events go from the oldest end, a batch at a time */
+	{ "prune", "DELETE FROM events WHERE event_id IN (SELECT event_id "
+	    "FROM events ORDER BY event_id LIMIT 10000) AND created_at < "
+	    "now() - $1::int * interval '1 hour'" },
 };
 
 int

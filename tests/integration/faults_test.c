@@ -369,6 +369,68 @@ test_replicas_republish_each_others_changes(void **state)
 	teardown(NULL);
 }
 
+static void
+set_connections(PGconn *admin, const char *db, int allow)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS "
+	    "%s", db, allow ? "true" : "false");
+	PQclear(PQexec(admin, sql));
+	if (!allow) {
+		snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) "
+		    "FROM pg_stat_activity WHERE datname = '%s' AND "
+		    "application_name LIKE 'ork-orchestrator%%'", db);
+		PQclear(PQexec(admin, sql));
+	}
+}
+
+static void
+test_database_outage_loses_nothing(void **state)
+{
+	static struct h_orch	 o;
+	static struct h_proc	 w;
+	char			 db[H_URL_MAX], job[40], run[40], st[32];
+	char			 v[256];
+	const char		*exs[1] = { "{\"type\": \"command\", "
+	    "\"argv\": [\"sleep\", \"0.5\"]}" };
+	long			 wcpu, ocpu;
+	PGconn			*c, *admin;
+
+	(void)state;
+	h_db_create("outage", 1, db, sizeof(db));
+	c = h_db_connect(db);
+	admin = h_db_connect(h_env("ORK_TEST_PG_URL"));
+	h_orch_start(&o, "outage-orchestrator", db, NULL);
+	track(&o.p);
+	h_worker_start(&w, "outage-w", o.control_url, o.events_url, NULL);
+	track(&w);
+	h_job_create(c, "through an outage", exs, 1, 3, 0, 100, job);
+	h_trigger(o.control_url, job, run);
+	assert_true(h_wait_sql(c, "SELECT count(*) FROM task_runs WHERE "
+	    "status = 'running'", "1", 5000));
+	/* the database goes away while the task runs and reports */
+	wcpu = h_cpu_ms(&w);
+	ocpu = h_cpu_ms(&o.p);
+	set_connections(admin, "t_outage", 0);
+	h_sleep_ms(1500);
+	/* meanwhile nobody spins */
+	assert_true(h_cpu_ms(&w) - wcpu < 300);
+	assert_true(h_cpu_ms(&o.p) - ocpu < 300);
+	set_connections(admin, "t_outage", 1);
+	assert_true(h_wait_run(c, run, st, sizeof(st), 20000));
+	assert_string_equal(st, "success");
+	/* the result reported during the outage arrived once, later */
+	value(c, "SELECT string_agg(a.status, ',') FROM task_attempts a JOIN "
+	    "task_runs t USING (task_run_id) WHERE t.run_id = $1", run, v,
+	    sizeof(v));
+	assert_string_equal(v, "success");
+	assert_true(h_log_count(&w, "could not report") >= 1);
+	PQfinish(admin);
+	PQfinish(c);
+	teardown(NULL);
+}
+
 /* ---- 1,000 runs, 4 workers, random kills ---------------------------- */
 
 #define CHAOS_RUNS 1000
@@ -504,6 +566,8 @@ main(void)
 		    test_partitioned_worker_stops_before_lease_expires,
 		    teardown),
 		cmocka_unit_test_teardown(test_sigterm_hands_back_after_grace,
+		    teardown),
+		cmocka_unit_test_teardown(test_database_outage_loses_nothing,
 		    teardown),
 		cmocka_unit_test_teardown(
 		    test_replicas_republish_each_others_changes, teardown),
