@@ -128,17 +128,25 @@ BIN_worker       := ork-worker
 BIN_cli          := ork
 BINS := $(foreach s,$(SERVICES),$(BUILD)/bin/$(BIN_$(s)))
 
-# DuckDB (fetched into .deps/ by make deps) is linked into the worker once
-# its plugins exist; its rpath points at the fetched library.
+# DuckDB's C library (fetched into .deps/ by make deps: Debian lacks it)
+# is linked into the worker, with an rpath to where it was fetched.  The
+# container image copies it next to the binaries (deploy/Dockerfile).
 DEPS_DIR ?= $(CURDIR)/.deps
+DUCKDB_DIR := $(DEPS_DIR)/duckdb
+DUCKDB_CFLAGS := -isystem $(DUCKDB_DIR)/include
+DUCKDB_LIBS := -L$(DUCKDB_DIR)/lib -lduckdb -Wl,-rpath,$(DUCKDB_DIR)/lib
+EXTRA_CFLAGS_worker := $(DUCKDB_CFLAGS)
+EXTRA_LIBS_worker := $(DUCKDB_LIBS)
 
 define service_rules
 $(1)_SRC := $$(sort $$(wildcard services/$(1)/*.c services/$(1)/plugins/*.c))
 $(1)_OBJ := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o)
+$$($(1)_OBJ): CFLAGS += $$(EXTRA_CFLAGS_$(1))
 $(BUILD)/bin/$(BIN_$(1)): $$($(1)_OBJ) $(LIBORK)
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$($(1)_OBJ) $(LIBORK) $$(LIBS_ALL)
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$($(1)_OBJ) $(LIBORK) $$(LIBS_ALL) \
+		$$(EXTRA_LIBS_$(1))
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
@@ -154,7 +162,7 @@ FUZZ_REGR := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%_regress)
 BENCH_SRC := $(sort $(wildcard tests/bench/*_bench.c))
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
-TEST_CFLAGS = $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -Itests/integration
+TEST_CFLAGS = $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -Itests/integration $(DUCKDB_CFLAGS)
 
 $(BUILD)/obj/tests/%.o: tests/%.c $(GEN_PB_H) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -171,13 +179,13 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(HARNESS_OBJ) $(LIBORK) \
-		$(LIBS_ALL) $(CMOCKA_LIBS)
+		$(LIBS_ALL) $(CMOCKA_LIBS) $(DUCKDB_LIBS)
 
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(HARNESS_OBJ) $(LIBORK)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(HARNESS_OBJ) $(LIBORK) \
-		$(LIBS_ALL) $(CMOCKA_LIBS)
+		$(LIBS_ALL) $(CMOCKA_LIBS) $(DUCKDB_LIBS)
 
 # Fuzz targets, built once as a plain program that replays the corpus
 # (part of make test) and once with libFuzzer for campaigns.
