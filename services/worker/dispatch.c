@@ -21,6 +21,7 @@
 #include "err.h"
 #include "log.h"
 #include "msg.h"
+#include "taskcfg.h"
 #include "worker.h"
 
 /* Backoff of registration and of failed requests. */
@@ -190,6 +191,22 @@ slot_start(struct worker *w, struct slot *s, const Ork__TaskLease *l,
 		s->finished_us = util_now_us();
 		atomic_store(&s->done, 1);
 		return;
+	}
+	{
+		/* the same checks the api made when the job was defined */
+		struct json_err	je;
+		char		kind[TASKCFG_KIND_MAX];
+
+		if (taskcfg_check_config_text(l->extractor_config_json,
+		    l->loader_config_json, kind, &je) != 0) {
+			snprintf(s->ctx.error, sizeof(s->ctx.error),
+			    "invalid task configuration: %s: %s", je.field,
+			    je.message);
+			s->rc = ORK_EINVAL;
+			s->finished_us = util_now_us();
+			atomic_store(&s->done, 1);
+			return;
+		}
 	}
 	if (s->exec->run_inline) {
 		s->rc = s->exec->run(&s->ctx);
