@@ -229,7 +229,9 @@ CREATE TABLE events (
 );
 
 -- ---------------------------------------------------------------------
--- The run/task state machine.  Every transition is a statement guarded
+-- The run/task state machine.  (Joins against rows a statement just
+-- produced are also written as "= ANY (ARRAY(...))": the planner cannot
+-- know how few rows a CTE yields and would otherwise read whole tables.)  Every transition is a statement guarded
 -- by the state it leaves, so a late or repeated message cannot move a row
 -- backwards.  Each function is one round trip for the orchestrator; each
 -- records the changes in events and notifies the other replicas.
@@ -337,6 +339,7 @@ BEGIN
 			    d.retry_cap_ms
 			FROM ins JOIN x ON x.run_id = ins.run_id
 			    JOIN task_definitions d ON d.job_id = ins.job_id
+			WHERE d.job_id = ANY (p_jobs)
 		), ev AS (
 			-- the run's event stands for its first task's too
 			INSERT INTO events (kind, job_id, run_id, status)
@@ -399,6 +402,7 @@ BEGIN
 		    started_at = coalesce(t.started_at, now()),
 		    updated_at = now()
 		FROM c WHERE t.task_run_id = c.task_run_id
+		    AND t.task_run_id = ANY (ARRAY(SELECT task_run_id FROM c))
 		RETURNING t.*
 	), a AS (
 		INSERT INTO task_attempts (task_run_id, attempt, worker_id)
@@ -407,7 +411,7 @@ BEGIN
 		UPDATE job_runs j SET status = 'running',
 		    started_at = coalesce(j.started_at, now()),
 		    updated_at = now()
-		WHERE j.run_id IN (SELECT u.run_id FROM u)
+		WHERE j.run_id = ANY (ARRAY(SELECT u.run_id FROM u))
 		    AND j.status = 'queued'
 		RETURNING j.run_id, j.job_id
 	), e AS (
@@ -420,8 +424,12 @@ BEGIN
 	)
 	SELECT u.task_run_id, u.run_id, u.job_id, u.attempt, u.kind::text,
 	    u.extractor_config::text, u.loader_config::text, u.timeout_seconds,
-	    u.lease_expires_at, j.created_at, j.trace_id::text, u.task_order
-	FROM u JOIN job_runs j ON j.run_id = u.run_id;
+	    u.lease_expires_at,
+	    (SELECT jr.created_at FROM job_runs jr WHERE jr.run_id = u.run_id),
+	    (SELECT jr.trace_id::text FROM job_runs jr
+		WHERE jr.run_id = u.run_id),
+	    u.task_order
+	FROM u;
 	IF FOUND THEN
 		PERFORM ork_notify();
 	END IF;
@@ -453,7 +461,8 @@ BEGIN
 		SET lease_expires_at = now() + p_lease_ms * interval '1 ms',
 		    updated_at = now()
 		FROM x
-		WHERE t.task_run_id = x.id AND t.attempt = x.att
+		WHERE t.task_run_id = x.id AND t.task_run_id = ANY (p_ids)
+		    AND t.attempt = x.att
 		    AND t.status = 'running' AND t.lease_owner = p_worker
 		    AND t.lease_expires_at > now()
 		RETURNING t.task_run_id, t.cancel_requested
@@ -573,7 +582,8 @@ BEGIN
 			SELECT t.task_run_id, t.run_id, t.job_id, t.attempt,
 			    x.nrows, x.i
 			FROM task_runs t JOIN x ON t.task_run_id = x.id
-			WHERE t.status = 'running' AND t.attempt = x.att
+			WHERE t.task_run_id = ANY (p_ids)
+			    AND t.status = 'running' AND t.attempt = x.att
 			    AND t.lease_owner = p_worker
 			    AND t.lease_expires_at > now()
 			    AND NOT t.cancel_requested
@@ -584,22 +594,29 @@ BEGIN
 			    rows_moved = coalesce(v.nrows, 0),
 			    error_message = NULL, updated_at = now()
 			FROM v WHERE t.task_run_id = v.task_run_id
+			    AND t.task_run_id = ANY (ARRAY(SELECT task_run_id
+				FROM v))
 			RETURNING t.task_run_id, t.run_id, t.job_id, t.attempt
 		), a AS (
 			UPDATE task_attempts a SET status = 'success',
 			    finished_at = now(), rows_moved = coalesce(v.nrows, 0)
 			FROM v WHERE a.task_run_id = v.task_run_id
 			    AND a.attempt = v.attempt
+			    AND a.task_run_id = ANY (ARRAY(SELECT task_run_id
+				FROM v))
 		), nxt AS (
 			SELECT DISTINCT ON (p.run_id) p.task_run_id, p.run_id,
 			    p.job_id
 			FROM task_runs p JOIN v ON p.run_id = v.run_id
-			WHERE p.status = 'pending'
+			WHERE p.run_id = ANY (ARRAY(SELECT run_id FROM v))
+			    AND p.status = 'pending'
 			ORDER BY p.run_id, p.task_order
 		), q AS (
 			UPDATE task_runs t SET status = 'queued',
 			    available_at = now(), updated_at = now()
 			FROM nxt WHERE t.task_run_id = nxt.task_run_id
+			    AND t.task_run_id = ANY (ARRAY(SELECT task_run_id
+				FROM nxt))
 			RETURNING t.task_run_id, t.run_id, t.job_id
 		), fin AS (
 			UPDATE job_runs j SET status = 'success',
@@ -607,6 +624,7 @@ BEGIN
 			    started_at = coalesce(j.started_at, now()),
 			    updated_at = now()
 			FROM v WHERE j.run_id = v.run_id
+			    AND j.run_id = ANY (ARRAY(SELECT run_id FROM v))
 			    AND j.status IN ('queued', 'running')
 			    AND NOT EXISTS (SELECT 1 FROM nxt
 				WHERE nxt.run_id = v.run_id)

@@ -45,7 +45,8 @@ static const struct {
 	    "stream, line) SELECT u.id, u.att, to_timestamp(u.ts / 1000000), "
 	    "u.stream, u.line FROM unnest($1::uuid[], $2::int[], $3::float8[], "
 	    "$4::text[], $5::text[]) AS u(id, att, ts, stream, line) "
-	    "JOIN task_runs t ON t.task_run_id = u.id" },
+	    "WHERE u.id IN (SELECT task_run_id FROM task_runs "
+	    "WHERE task_run_id = ANY ($1::uuid[]))" },
 	{ "reap", "SELECT ork_reap($1::int, $2::int, $3::int)" },
 	/* old events go from the oldest end, a batch at a time */
 	{ "prune", "DELETE FROM events WHERE event_id IN (SELECT event_id "

@@ -14,7 +14,7 @@
  *
  * Prints one JSON object.  Sizes: ORK_BENCH_BURST (20000),
  * ORK_BENCH_RATE (200 runs/s), ORK_BENCH_PACED_SECONDS (10),
- * ORK_BENCH_CLIENTS (8), ORK_BENCH_WORKER_SLOTS (256).
+ * ORK_BENCH_CLIENTS (64), ORK_BENCH_WORKER_SLOTS (256).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,7 +265,7 @@ bench(void **state)
 	long			 burst = env_long("ORK_BENCH_BURST", 20000);
 	long			 rate = env_long("ORK_BENCH_RATE", 200);
 	long			 secs = env_long("ORK_BENCH_PACED_SECONDS", 10);
-	long			 clients = env_long("ORK_BENCH_CLIENTS", 8);
+	long			 clients = env_long("ORK_BENCH_CLIENTS", 64);
 	long			 slots = env_long("ORK_BENCH_WORKER_SLOTS", 256);
 	const char		*noop[1] = { "{\"type\": \"noop\"}" };
 	const char		*orch_extra[] = { "--log-level=info",
