@@ -265,42 +265,58 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
 	}
 }
 
+/*
+ * run_statement runs a statement whose one parameter is the request's
+ * run id; returns its rows, or NULL once it answered the request itself.
+ */
+static PGresult *
+run_statement(struct orch *o, struct control_thread *t, const char *run_id,
+    const char *name, struct msg_reply *rep)
+{
+	const char	*params[1] = { run_id };
+	PGconn		*conn;
+	PGresult	*res;
+
+	if (!valid_id(run_id)) {
+		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "run_id",
+		    "run_id must be a UUID");
+		return NULL;
+	}
+	conn = conn_get(o, t, rep);
+	if (conn == NULL)
+		return NULL;
+	res = sql_exec(conn, name, 1, params);
+	if (!ok_result(conn, res, name, rep)) {
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 static void
 handle_cancel(struct orch *o, struct control_thread *t, const struct msg *req,
     struct msg_reply *rep)
 {
 	const Ork__CancelRun	*m = (const Ork__CancelRun *)req->body;
 	Ork__CancelRunReply	 r = ORK__CANCEL_RUN_REPLY__INIT;
-	const char		*params[1];
-	PGconn			*conn;
 	PGresult		*res;
 	struct log_ids		 ids = { .run_id = m->run_id,
 	    .trace_id = req->trace_id };
 
-	if (!valid_id(m->run_id)) {
-		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "run_id",
-		    "run_id must be a UUID");
+	res = run_statement(o, t, m->run_id, "cancel", rep);
+	if (res == NULL)
 		return;
+	r.run_id = m->run_id;
+	r.status = PQgetvalue(res, 0, 0);
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (PQgetisnull(res, i, 1))
+			continue;
+		events_publish_cancel(o, PQgetvalue(res, i, 1),
+		    (unsigned)strtoul(PQgetvalue(res, i, 2), NULL, 10),
+		    req->trace_id);
 	}
-	conn = conn_get(o, t, rep);
-	if (conn == NULL)
-		return;
-	params[0] = m->run_id;
-	res = sql_exec(conn, "cancel", 1, params);
-	if (ok_result(conn, res, "cancel", rep)) {
-		r.run_id = m->run_id;
-		r.status = PQgetvalue(res, 0, 0);
-		for (int i = 0; i < PQntuples(res); i++) {
-			if (PQgetisnull(res, i, 1))
-				continue;
-			events_publish_cancel(o, PQgetvalue(res, i, 1),
-			    (unsigned)strtoul(PQgetvalue(res, i, 2), NULL, 10),
-			    req->trace_id);
-		}
-		log_ids_info(&ids, "cancel requested: run is %s", r.status);
-		(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_CANCEL_RUN_REPLY,
-		    &r.base);
-	}
+	log_ids_info(&ids, "cancel requested: run is %s", r.status);
+	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_CANCEL_RUN_REPLY, &r.base);
 	PQclear(res);
 }
 
@@ -310,33 +326,19 @@ handle_retry(struct orch *o, struct control_thread *t, const struct msg *req,
 {
 	const Ork__RetryRun	*m = (const Ork__RetryRun *)req->body;
 	Ork__RetryRunReply	 r = ORK__RETRY_RUN_REPLY__INIT;
-	const char		*params[1];
-	PGconn			*conn;
 	PGresult		*res;
 	struct log_ids		 ids = { .run_id = m->run_id,
 	    .trace_id = req->trace_id };
 
-	if (!valid_id(m->run_id)) {
-		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "run_id",
-		    "run_id must be a UUID");
+	res = run_statement(o, t, m->run_id, "retry", rep);
+	if (res == NULL)
 		return;
-	}
-	conn = conn_get(o, t, rep);
-	if (conn == NULL)
-		return;
-	params[0] = m->run_id;
-	res = sql_exec(conn, "retry", 1, params);
-	if (ok_result(conn, res, "retry", rep)) {
-		r.run_id = m->run_id;
-		r.status = PQgetvalue(res, 0, 0);
-		r.tasks_requeued = (uint32_t)strtoul(PQgetvalue(res, 0, 1),
-		    NULL, 10);
-		log_ids_info(&ids, "retry: %u tasks requeued",
-		    r.tasks_requeued);
-		(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_RETRY_RUN_REPLY,
-		    &r.base);
-		events_publish_work(o, 1);
-	}
+	r.run_id = m->run_id;
+	r.status = PQgetvalue(res, 0, 0);
+	r.tasks_requeued = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	log_ids_info(&ids, "retry: %u tasks requeued", r.tasks_requeued);
+	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_RETRY_RUN_REPLY, &r.base);
+	events_publish_work(o, 1);
 	PQclear(res);
 }
 
