@@ -37,7 +37,7 @@ ifneq ($(shell $(PKG_CONFIG) --exists nng civetweb 2>/dev/null && echo y),y)
 PKG_CONFIG := PKG_CONFIG_PATH=$(CURDIR)/deploy/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH)) $(PKG_CONFIG)
 endif
 
-PKGS      := libpq nng civetweb libcjson libprotobuf-c libcurl libargon2 uuid
+PKGS      := libpq nng civetweb libcjson libprotobuf-c libcurl libargon2 uuid zlib
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)

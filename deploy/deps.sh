@@ -12,7 +12,7 @@ packages=(
 	# build
 	gcc make pkg-config ca-certificates git
 	libpq-dev libnng-dev libcivetweb-dev libcjson-dev libcurl4-openssl-dev
-	libprotobuf-c-dev protobuf-c-compiler libargon2-dev uuid-dev
+	libprotobuf-c-dev protobuf-c-compiler libargon2-dev uuid-dev zlib1g-dev
 	# tests: cmocka, a local PostgreSQL server, fuzzing with clang
 	libcmocka-dev postgresql clang libclang-rt-14-dev
 	procps iproute2 curl

@@ -13,6 +13,8 @@
 static const struct executor *const registry[] = {
 	&executor_noop,
 	&executor_command,
+	&executor_csv,
+	&executor_parquet,
 };
 
 const struct executor *

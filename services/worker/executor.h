@@ -96,5 +96,7 @@ void executor_logf(struct task_ctx *ctx, const char *fmt, ...)
 /* The executors. */
 extern const struct executor executor_noop;
 extern const struct executor executor_command;
+extern const struct executor executor_csv;
+extern const struct executor executor_parquet;
 
 #endif /* ORK_EXECUTOR_H */

@@ -1,0 +1,172 @@
+/*
+ * plugin.h - data plugins: extractors that read records from a source
+ * and loaders that write them into a destination, in batches.
+ *
+ * A data task (kinds csv, parquet, http) is run by one executor
+ * (exec_load.c) that validates both configurations, opens the loader
+ * first (it may find in its ledger that this task run already loaded,
+ * and then nothing is read), opens the extractor, moves batches from
+ * next_batch to write_batch until the extractor is done, commits the
+ * loader and closes both.  Memory stays bounded: one batch holds at most
+ * PLUGIN_BATCH_ROWS rows and about PLUGIN_BATCH_BYTES bytes of values.
+ *
+ * Adding a plugin: one file in plugins/ defining a `const struct
+ * extractor_plugin` or `const struct loader_plugin`, and one line in the
+ * registry of exec_load.c (its configuration fields are a table in
+ * common/taskcfg.c, which the api and the worker both check).
+ *
+ * Errors: every function returns 0 or a negative ORK_E* code with a
+ * message for people in ctx->error, naming the field or the line at
+ * fault.  Plugins never put a resolved secret into ctx->error or the log;
+ * the executor masks them again before anything leaves the worker.
+ */
+#ifndef ORK_PLUGIN_H
+#define ORK_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "executor.h"
+
+#define PLUGIN_BATCH_ROWS	4096
+#define PLUGIN_BATCH_BYTES	(8u * 1024 * 1024)
+#define PLUGIN_COLUMNS_MAX	4096
+#define PLUGIN_COLUMN_NAME_MAX	63	/* bytes, as PostgreSQL keeps */
+
+/*
+ * A batch: the column names, then rows of text values, each value NULL
+ * or a byte string (not NUL-terminated, may be empty).  Values are kept
+ * as offsets into one byte buffer so that it can grow.
+ */
+struct batch_cell {
+	size_t	off;
+	size_t	len;
+	int	null;
+};
+
+struct batch {
+	size_t			 ncols;
+	char			**cols;		/* owned; set once per task */
+	size_t			 nrows;
+	struct batch_cell	*cells;		/* nrows * ncols, row-major */
+	size_t			 cells_cap;
+	char			*bytes;
+	size_t			 nbytes, bytes_cap;
+	size_t			 row_cells;	/* values of the row being added */
+};
+
+/* batch_init prepares an empty batch without columns. */
+void	batch_init(struct batch *b);
+
+/* batch_free releases everything; the batch is empty again. */
+void	batch_free(struct batch *b);
+
+/*
+ * batch_set_columns copies n names; fails with ORK_EINVAL and a message
+ * in err (naming the column) when a name is empty, longer than
+ * PLUGIN_COLUMN_NAME_MAX, not UTF-8, holds a NUL or appears twice.
+ */
+int	batch_set_columns(struct batch *b, const char *const *names,
+	    const size_t *lens, size_t n, char *err, size_t errlen);
+
+/* batch_clear drops the rows, keeping columns and memory. */
+void	batch_clear(struct batch *b);
+
+/*
+ * batch_add_value appends the next value of the row being added (p NULL:
+ * a NULL value); batch_end_row closes the row, which must have exactly
+ * ncols values (ORK_EINVAL otherwise, and the row is dropped).
+ */
+int	batch_add_value(struct batch *b, const char *p, size_t len);
+int	batch_end_row(struct batch *b);
+
+/* batch_drop_row forgets the values of a row not yet ended. */
+void	batch_drop_row(struct batch *b);
+
+/* batch_full says whether the batch reached its row or byte bound. */
+int	batch_full(const struct batch *b);
+
+/* batch_value returns value (row, col) and its length, NULL for NULL. */
+const char *batch_value(const struct batch *b, size_t row, size_t col,
+	    size_t *len);
+
+struct extractor_plugin {
+	const char	*type;		/* extractor_config.type */
+	/* validate checks what the plugin relies on beyond taskcfg's table */
+	int		(*validate)(struct task_ctx *ctx, const cJSON *cfg);
+	int		(*open)(struct task_ctx *ctx, const cJSON *cfg,
+			    void **state);
+	/*
+	 * next_batch fills b (cleared by the caller; columns set by the
+	 * plugin before the first row) and returns 1 while more may follow
+	 * or 0 when the source is done (b may still hold rows).
+	 */
+	int		(*next_batch)(void *state, struct task_ctx *ctx,
+			    struct batch *b);
+	/* cancel may be called from another thread while a call blocks */
+	void		(*cancel)(void *state);
+	void		(*close)(void *state);
+};
+
+struct loader_plugin {
+	const char	*type;		/* loader_config.type */
+	int		(*validate)(struct task_ctx *ctx, const cJSON *cfg);
+	/*
+	 * open starts the load's transaction and looks up the task run in
+	 * the destination's ledger: *recorded is the number of rows an
+	 * earlier attempt loaded and committed, or -1 when none did.
+	 */
+	int		(*open)(struct task_ctx *ctx, const cJSON *cfg,
+			    void **state, int64_t *recorded);
+	int		(*write_batch)(void *state, struct task_ctx *ctx,
+			    const struct batch *b);
+	/* commit makes all rows and the ledger row visible at once */
+	int		(*commit)(void *state, struct task_ctx *ctx,
+			    int64_t rows);
+	void		(*cancel)(void *state);
+	/* close rolls back whatever was not committed */
+	void		(*close)(void *state);
+};
+
+/* The plugins. */
+extern const struct extractor_plugin plugin_csv;
+extern const struct extractor_plugin plugin_parquet;
+extern const struct loader_plugin plugin_postgres;
+extern const struct loader_plugin plugin_duckdb;
+
+/*
+ * plugin_quote_ident writes "name" with inner quotes doubled into out;
+ * ORK_EINVAL for an empty name, a NUL or one that does not fit.  For
+ * DuckDB, which has no PQescapeIdentifier.
+ */
+int	plugin_quote_ident(const char *name, size_t len, char *out,
+	    size_t outlen);
+
+/*
+ * plugin_split_table splits "t" or "s.t" into schema (empty when none)
+ * and table, each checked with taskcfg_is_identifier; ORK_EINVAL with a
+ * message in ctx->error naming field otherwise.
+ */
+int	plugin_split_table(struct task_ctx *ctx, const char *field,
+	    const char *value, char schema[PLUGIN_COLUMN_NAME_MAX + 1],
+	    char table[PLUGIN_COLUMN_NAME_MAX + 1]);
+
+/* plugin_cfg_string returns member name of cfg if it is a string. */
+const char *plugin_cfg_string(const cJSON *cfg, const char *name);
+
+/* plugin_array returns v when it is an array, NULL otherwise. */
+const cJSON *plugin_array(const cJSON *v);
+
+/* plugin_utf8_valid says whether n bytes are UTF-8 without a NUL. */
+int	plugin_utf8_valid(const char *s, size_t n);
+
+/* plugin_logf ships a "system" line of the task's log, secrets masked. */
+void	plugin_logf(struct task_ctx *ctx, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* plugin_stopped says whether the task was asked to stop. */
+int	plugin_stopped(const struct task_ctx *ctx);
+
+#endif /* ORK_PLUGIN_H */

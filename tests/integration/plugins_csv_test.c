@@ -1,0 +1,627 @@
+/*
+ * plugins_csv_test.c - csv tasks end to end through ork-orchestrator and
+ * ork-worker into a real PostgreSQL database and a real DuckDB file:
+ * CSV edge cases arrive intact, write modes, the ledger's exactly-once
+ * promise (a recorded task run loads nothing; a worker killed with
+ * SIGKILL in the middle of a COPY leaves every row once after the retry),
+ * replace seen by a concurrent reader, table names that try SQL refused,
+ * and the connection secret kept out of logs and errors.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <duckdb.h>
+#include <zlib.h>
+
+#include "harness.h"
+
+static struct h_orch	orch;
+static struct h_proc	worker;
+static char		db[H_URL_MAX];		/* ork's state store */
+static char		dest[H_URL_MAX];	/* the destination */
+static PGconn		*conn, *dconn;
+
+/* A CSV with every edge case: BOM, CRLF, quotes, newlines, NULL, no
+ * final newline. */
+static const char edge_csv[] =
+    "\xef\xbb\xbf" "id,name,note\r\n"
+    "1,plain,x\r\n"
+    "2,\"with, comma\",\"say \"\"hi\"\"\"\r\n"
+    "3,\"two\nlines\",\r\n"
+    "4,\"\",\"tab\there\"\r\n"
+    "5,back\\slash,last";
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	h_db_create("plugins_csv", 1, db, sizeof(db));
+	h_db_create("plugins_csv_dest", 0, dest, sizeof(dest));
+	conn = h_db_connect(db);
+	dconn = h_db_connect(dest);
+	setenv("ORK_TEST_DEST", dest, 1);
+	h_orch_start(&orch, "plugins-csv-orchestrator", db, NULL);
+	h_worker_start(&worker, "plugins-csv-worker", orch.control_url,
+	    orch.events_url, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	h_stop(&worker, SIGTERM, 5000);
+	h_stop(&orch.p, SIGTERM, 5000);
+	PQfinish(conn);
+	PQfinish(dconn);
+	return 0;
+}
+
+/* job_create defines a one-task job with both configurations. */
+static void
+job_create(const char *name, const char *ex, const char *lo, int attempts,
+    char *job_id)
+{
+	const char	*p[4];
+	char		 att[16];
+	PGresult	*r;
+
+	p[0] = name;
+	r = PQexecParams(conn, "INSERT INTO job_definitions (job_name) VALUES "
+	    "($1) RETURNING job_id", 1, NULL, p, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	snprintf(job_id, H_UUID_LEN + 1, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	snprintf(att, sizeof(att), "%d", attempts);
+	p[0] = job_id;
+	p[1] = ex;
+	p[2] = lo;
+	p[3] = att;
+	r = PQexecParams(conn, "INSERT INTO task_definitions (job_id, "
+	    "task_order, extractor_config, loader_config, max_attempts, "
+	    "retry_base_ms, retry_cap_ms) VALUES ($1, 0, $2::jsonb, "
+	    "$3::jsonb, $4::int, 200, 1000)", 4, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("task: %s", PQerrorMessage(conn));
+	PQclear(r);
+}
+
+/* run_job triggers a run and waits for it; returns its status. */
+static void
+run_job(const char *job, char *run, char *status, size_t len, int ms)
+{
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, status, len, ms));
+}
+
+static void
+q1(PGconn *c, const char *sql, const char *param, char *buf, size_t len)
+{
+	const char	*p[1] = { param };
+	PGresult	*r = PQexecParams(c, sql, param != NULL ? 1 : 0, NULL,
+	    p, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("\"%s\" failed: %s", sql, PQerrorMessage(c));
+	snprintf(buf, len, "%s", PQgetisnull(r, 0, 0) ? "<null>" :
+	    PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static void
+exec_dest(const char *sql)
+{
+	PGresult *r = PQexec(dconn, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("\"%s\" failed: %s", sql, PQerrorMessage(dconn));
+	PQclear(r);
+}
+
+static void
+pg_loader(char *buf, size_t len, const char *table, const char *extra)
+{
+	snprintf(buf, len, "{\"type\": \"postgres\", \"connection\": {\"env\": "
+	    "\"ORK_TEST_DEST\"}, \"table_name\": \"%s\"%s}", table, extra);
+}
+
+/* duck_value runs a one-value query on a DuckDB file. */
+static void
+duck_value(const char *path, const char *sql, char *buf, size_t len)
+{
+	duckdb_database		d;
+	duckdb_connection	c;
+	duckdb_result		r;
+	char			*v;
+
+	assert_int_equal(duckdb_open(path, &d), DuckDBSuccess);
+	assert_int_equal(duckdb_connect(d, &c), DuckDBSuccess);
+	if (duckdb_query(c, sql, &r) == DuckDBError)
+		fail_msg("%s: %s", sql, duckdb_result_error(&r));
+	v = duckdb_value_is_null(&r, 0, 0) ? NULL : duckdb_value_varchar(&r,
+	    0, 0);
+	snprintf(buf, len, "%s", v != NULL ? v : "<null>");
+	duckdb_free(v);
+	duckdb_destroy_result(&r);
+	duckdb_disconnect(&c);
+	duckdb_close(&d);
+}
+
+static void
+test_edge_cases_into_postgres(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char	job[40], run[40], st[32], v[512];
+
+	(void)state;
+	h_tmpfile("edge.csv", path, sizeof(path));
+	write_file(path, edge_csv, sizeof(edge_csv) - 1);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "edge", "");
+	job_create("csv edge to postgres", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(conn, "SELECT rows_moved::text FROM task_runs WHERE run_id = $1",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "5");
+	q1(dconn, "SELECT string_agg(id || '=' || coalesce(name, '<null>') || "
+	    "'|' || coalesce(note, '<null>'), ';' ORDER BY id) FROM edge",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "1=plain|x;2=with, comma|say \"hi\";"
+	    "3=two\nlines|<null>;4=|tab\there;5=back\\slash|last");
+	/* the ledger names the task run */
+	q1(conn, "SELECT task_run_id::text FROM task_runs WHERE run_id = $1",
+	    run, v, sizeof(v));
+	{
+		char n[64];
+
+		q1(dconn, "SELECT rows || ':' || attempt FROM _ork_loads WHERE "
+		    "task_run_id = $1", v, n, sizeof(n));
+		assert_string_equal(n, "5:1");
+	}
+}
+
+static void
+test_edge_cases_into_duckdb_gzip(void **state)
+{
+	char	path[H_PATH_MAX], duck[H_PATH_MAX];
+	char	ex[2 * H_PATH_MAX], lo[2 * H_PATH_MAX];
+	char	job[40], run[40], st[32], v[512];
+	gzFile	gz;
+
+	(void)state;
+	h_tmpfile("edge.csv.gz", path, sizeof(path));
+	h_tmpfile("edge.duckdb", duck, sizeof(duck));
+	unlink(duck);
+	gz = gzopen(path, "wb");
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, edge_csv, sizeof(edge_csv) - 1),
+	    (int)sizeof(edge_csv) - 1);
+	gzclose(gz);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\", "
+	    "\"gzip\": true}", path);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"edge\"}", duck);
+	job_create("csv edge to duckdb", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT string_agg(id || '=' || coalesce(name, "
+	    "'<null>') || '|' || coalesce(note, '<null>'), ';' ORDER BY "
+	    "id::int) FROM edge", v, sizeof(v));
+	assert_string_equal(v, "1=plain|x;2=with, comma|say \"hi\";"
+	    "3=two\nlines|<null>;4=|tab\there;5=back\\slash|last");
+	duck_value(duck, "SELECT count(*) || ':' || sum(\"rows\") FROM "
+	    "_ork_loads", v, sizeof(v));
+	assert_string_equal(v, "1:5");
+}
+
+static void
+test_bad_rows_fail_or_skip(void **state)
+{
+	static const char text[] = "a,b\n1,2\n3\n\"x\"y,4\n5,6\n";
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char	job[40], run[40], st[32], v[1024];
+
+	(void)state;
+	h_tmpfile("bad.csv", path, sizeof(path));
+	write_file(path, text, sizeof(text) - 1);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "bad_rows", "");
+	job_create("bad rows fail", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "line 3: 1 fields where 2 columns are "
+	    "expected"));
+	/* nothing loaded: the table does not even exist */
+	q1(dconn, "SELECT to_regclass('bad_rows') IS NULL", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "t");
+
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\", "
+	    "\"on_error\": \"skip\"}", path);
+	job_create("bad rows skipped", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(a || b, ',' ORDER BY a) FROM bad_rows",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "12,56");
+	q1(conn, "SELECT string_agg(line, '|') FROM task_logs l JOIN task_runs "
+	    "t USING (task_run_id) WHERE t.run_id = $1", run, v, sizeof(v));
+	assert_non_null(strstr(v, "skipped 2 bad rows"));
+	assert_non_null(strstr(v, "line 3"));
+}
+
+static void
+test_injection_refused(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char	job[40], run[40], st[32], v[1024];
+
+	(void)state;
+	exec_dest("CREATE TABLE IF NOT EXISTS y (v int)");
+	h_tmpfile("inj.csv", path, sizeof(path));
+	write_file(path, "a\n1\n", 4);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "x; DROP TABLE y", "");
+	job_create("injection", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "loader_config.table_name"));
+	q1(dconn, "SELECT to_regclass('y') IS NOT NULL", NULL, v, sizeof(v));
+	assert_string_equal(v, "t");
+	/* no statement reached the destination: no ledger was even made */
+	q1(dconn, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+	    "'%DROP TABLE y%' AND pid <> pg_backend_pid()", NULL, v, sizeof(v));
+	assert_string_equal(v, "0");
+	/* a quoted column name from the file is just a name */
+	{
+		static const char odd[] = "\"a\"\"; DROP TABLE y; --\"\n1\n";
+
+		write_file(path, odd, sizeof(odd) - 1);
+	}
+	pg_loader(lo, sizeof(lo), "odd_names", "");
+	job_create("odd column", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT \"a\"\"; DROP TABLE y; --\" FROM odd_names", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "1");
+	q1(dconn, "SELECT to_regclass('y') IS NOT NULL", NULL, v, sizeof(v));
+	assert_string_equal(v, "t");
+}
+
+static void
+test_modes_postgres(void **state)
+{
+	char	p1[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char	job[40], run[40], st[32], v[512];
+
+	(void)state;
+	h_tmpfile("modes.csv", p1, sizeof(p1));
+	write_file(p1, "k,v\n1,a\n2,b\n2,c\n", 16);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", p1);
+	pg_loader(lo, sizeof(lo), "public.merged", ", \"mode\": \"merge\", "
+	    "\"primary_key\": [\"k\"]");
+	job_create("merge", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(k || v, ',' ORDER BY k) FROM merged",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "1a,2c");	/* the last of equal keys */
+	write_file(p1, "k,v\n2,z\n3,y\n", 12);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(k || v, ',' ORDER BY k) FROM merged",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "1a,2z,3y");
+	/* append twice, then replace */
+	pg_loader(lo, sizeof(lo), "appended", "");
+	job_create("append", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	run_job(job, run, st, sizeof(st), 20000);
+	q1(dconn, "SELECT count(*) FROM appended", NULL, v, sizeof(v));
+	assert_string_equal(v, "4");
+	pg_loader(lo, sizeof(lo), "appended", ", \"mode\": \"replace\"");
+	job_create("replace", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT count(*) FROM appended", NULL, v, sizeof(v));
+	assert_string_equal(v, "2");
+}
+
+static void
+test_modes_duckdb(void **state)
+{
+	char	p1[H_PATH_MAX], duck[H_PATH_MAX], ex[2 * H_PATH_MAX];
+	char	lo[2 * H_PATH_MAX], job[40], run[40], st[32], v[512];
+
+	(void)state;
+	h_tmpfile("dmodes.csv", p1, sizeof(p1));
+	h_tmpfile("modes.duckdb", duck, sizeof(duck));
+	unlink(duck);
+	write_file(p1, "k,v\n1,a\n2,b\n2,c\n", 16);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", p1);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"s.merged\", \"mode\": \"merge\", "
+	    "\"primary_key\": [\"k\"]}", duck);
+	job_create("duck merge", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	write_file(p1, "k,v\n2,z\n3,y\n", 12);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT string_agg(k || v, ',' ORDER BY k) FROM "
+	    "s.merged", v, sizeof(v));
+	assert_string_equal(v, "1a,2z,3y");
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"s.merged\", \"mode\": \"replace\"}", duck);
+	job_create("duck replace", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT string_agg(k || v, ',' ORDER BY k) FROM "
+	    "s.merged", v, sizeof(v));
+	assert_string_equal(v, "2z,3y");
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"appended\"}", duck);
+	job_create("duck append", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT count(*) || ':' || (SELECT count(*) FROM "
+	    "_ork_loads) FROM appended", v, sizeof(v));
+	assert_string_equal(v, "4:5");
+	/* appending a key twice into the merged table fails, loading nothing */
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"s.merged\"}", duck);
+	job_create("duck append dup", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "failed");
+	duck_value(duck, "SELECT count(*) || ':' || (SELECT count(*) FROM "
+	    "_ork_loads) FROM s.merged", v, sizeof(v));
+	assert_string_equal(v, "2:5");
+}
+
+/*
+ * A task run already in the ledger loads nothing and reports the
+ * recorded rows: the run is created while no worker runs, its ledger
+ * row written into the destination, then a worker takes it.
+ */
+static void
+test_ledger_row_means_loaded(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512], sql[256];
+	char	job[40], run[40], st[32], v[512], tr[64];
+
+	(void)state;
+	h_stop(&worker, SIGTERM, 5000);
+	h_tmpfile("ledger.csv", path, sizeof(path));
+	write_file(path, "a\n1\n2\n", 6);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "ledgered", "");
+	job_create("ledger", ex, lo, 1, job);
+	h_trigger(orch.control_url, job, run);
+	q1(conn, "SELECT task_run_id::text FROM task_runs WHERE run_id = $1",
+	    run, tr, sizeof(tr));
+	exec_dest("CREATE TABLE IF NOT EXISTS _ork_loads (task_run_id uuid "
+	    "PRIMARY KEY, attempt integer NOT NULL, rows bigint NOT NULL, "
+	    "loaded_at timestamptz NOT NULL DEFAULT now())");
+	snprintf(sql, sizeof(sql), "INSERT INTO _ork_loads VALUES ('%s', 1, "
+	    "42, now())", tr);
+	exec_dest(sql);
+	h_worker_start(&worker, "plugins-csv-worker-2", orch.control_url,
+	    orch.events_url, NULL);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 20000));
+	assert_string_equal(st, "success");
+	q1(conn, "SELECT rows_moved::text FROM task_runs WHERE run_id = $1",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "42");
+	q1(dconn, "SELECT to_regclass('ledgered') IS NULL", NULL, v, sizeof(v));
+	assert_string_equal(v, "t");
+}
+
+/* big_csv writes n rows "i,row-i,i*3" under a header. */
+static void
+big_csv(const char *path, int n, const char *tag)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "id,label,tag\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%d,\"row %d, quoted\",%s\n", i, i, tag);
+	fclose(f);
+}
+
+/*
+ * kill -9 of the worker while its COPY streams: the attempt's rows
+ * vanish with its transaction, the next attempt loads all of them, and
+ * every row is there once.
+ */
+static void
+test_kill_mid_load_postgres(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char	job[40], run[40], st[32], v[512];
+	int	seen = 0;
+
+	(void)state;
+	h_tmpfile("big.csv", path, sizeof(path));
+	big_csv(path, 200000, "k");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "killed", "");
+	job_create("kill mid load", ex, lo, 3, job);
+	h_trigger(orch.control_url, job, run);
+	/* wait until the COPY is running in the destination */
+	for (int i = 0; i < 2000 && !seen; i++) {
+		q1(dconn, "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "application_name = 'ork-worker' AND query LIKE 'COPY%' AND "
+		    "state = 'active'", NULL, v, sizeof(v));
+		seen = strcmp(v, "0") != 0;
+		if (!seen)
+			h_sleep_ms(2);
+	}
+	assert_true(seen);
+	h_kill(&worker);
+	h_worker_start(&worker, "plugins-csv-worker-3", orch.control_url,
+	    orch.events_url, NULL);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 60000));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT count(*) || ':' || count(DISTINCT id) FROM killed",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "200000:200000");
+	q1(conn, "SELECT attempt::text FROM task_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_int_not_equal(atoi(v), 1);
+	q1(dconn, "SELECT count(*) || ':' || max(attempt) FROM _ork_loads "
+	    "WHERE rows = 200000", NULL, v, sizeof(v));
+	assert_int_equal(strncmp(v, "1:", 2), 0);
+	assert_string_not_equal(v, "1:1");
+}
+
+struct reader {
+	char		 url[H_URL_MAX];
+	volatile int	 stop;
+	long		 reads, bad;
+	char		 first_bad[128];
+};
+
+static void *
+reader_main(void *arg)
+{
+	struct reader	*rd = arg;
+	PGconn		*c = PQconnectdb(rd->url);
+
+	while (!rd->stop) {
+		PGresult *r = PQexec(c, "SELECT count(*) || ':' || count(DISTINCT "
+		    "tag) FROM swapped");
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			const char *v = PQgetvalue(r, 0, 0);
+
+			rd->reads++;
+			if (strcmp(v, "50000:1") != 0 && rd->bad++ == 0)
+				snprintf(rd->first_bad, sizeof(rd->first_bad),
+				    "%s", v);
+		}
+		PQclear(r);
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+/* replace while another connection reads: old or new, never a mix. */
+static void
+test_replace_with_reader(void **state)
+{
+	char		 path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char		 job[40], run[40], st[32], v[512];
+	struct reader	 rd;
+	pthread_t	 th;
+
+	(void)state;
+	h_tmpfile("swap.csv", path, sizeof(path));
+	big_csv(path, 50000, "old");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "swapped", ", \"mode\": \"replace\"");
+	job_create("replace with reader", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	memset(&rd, 0, sizeof(rd));
+	snprintf(rd.url, sizeof(rd.url), "%s", dest);
+	assert_int_equal(pthread_create(&th, NULL, reader_main, &rd), 0);
+	for (int i = 0; i < 3; i++) {
+		big_csv(path, 50000, i % 2 == 0 ? "new" : "old");
+		run_job(job, run, st, sizeof(st), 30000);
+		assert_string_equal(st, "success");
+	}
+	rd.stop = 1;
+	pthread_join(th, NULL);
+	print_message("# %ld reads during 3 replaces, %ld bad (%s)\n",
+	    rd.reads, rd.bad, rd.first_bad);
+	assert_true(rd.reads > 10);
+	assert_int_equal(rd.bad, 0);
+	q1(dconn, "SELECT min(tag) FROM swapped", NULL, v, sizeof(v));
+	assert_string_equal(v, "new");
+}
+
+/* The connection string (with its password) never reaches the logs. */
+static void
+test_secret_not_logged(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512], secret[256];
+	char	job[40], run[40], st[32], v[64];
+
+	(void)state;
+	snprintf(secret, sizeof(secret), "host=127.0.0.1 port=1 dbname=nodb "
+	    "user=nobody password=pw-Zq81-never-shown connect_timeout=2");
+	setenv("ORK_TEST_BAD_DEST", secret, 1);
+	/* the worker reads its environment at start: restart it */
+	h_stop(&worker, SIGTERM, 5000);
+	h_worker_start(&worker, "plugins-csv-worker-4", orch.control_url,
+	    orch.events_url, NULL);
+	h_tmpfile("secret.csv", path, sizeof(path));
+	write_file(path, "a\n1\n", 4);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	snprintf(lo, sizeof(lo), "{\"type\": \"postgres\", \"connection\": "
+	    "{\"env\": \"ORK_TEST_BAD_DEST\"}, \"table_name\": \"t\"}");
+	job_create("secret", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT count(*) FROM task_logs WHERE line LIKE "
+	    "'%pw-Zq81%' OR line LIKE '%password=%'", NULL, v, sizeof(v));
+	assert_string_equal(v, "0");
+	q1(conn, "SELECT count(*) FROM job_runs WHERE error_message LIKE "
+	    "'%pw-Zq81%'", NULL, v, sizeof(v));
+	assert_string_equal(v, "0");
+	q1(conn, "SELECT count(*) FROM task_runs WHERE error_message LIKE "
+	    "'%pw-Zq81%'", NULL, v, sizeof(v));
+	assert_string_equal(v, "0");
+	q1(conn, "SELECT count(*) FROM task_runs WHERE run_id = $1 AND "
+	    "error_message LIKE '%could not connect%'", run, v, sizeof(v));
+	assert_string_equal(v, "1");
+	assert_int_equal(h_log_count(&worker, "pw-Zq81"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_edge_cases_into_postgres),
+		cmocka_unit_test(test_edge_cases_into_duckdb_gzip),
+		cmocka_unit_test(test_bad_rows_fail_or_skip),
+		cmocka_unit_test(test_injection_refused),
+		cmocka_unit_test(test_modes_postgres),
+		cmocka_unit_test(test_modes_duckdb),
+		cmocka_unit_test(test_ledger_row_means_loaded),
+		cmocka_unit_test(test_kill_mid_load_postgres),
+		cmocka_unit_test(test_replace_with_reader),
+		cmocka_unit_test(test_secret_not_logged),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
