@@ -2,6 +2,7 @@
  * msg.c - typed protobuf messages over nng sockets.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,8 +419,12 @@ msg_reply_error(struct msg_reply *rep, Ork__Error__Code code,
 	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_ERROR, &e.base);
 }
 
+/* How often a server thread waiting for a request checks for a stop. */
+#define SERVER_POLL_MS 100
+
 struct msg_server {
 	nng_socket	 sock;
+	atomic_int	 stopping;
 	nng_listener	 listener;
 	int		 port;
 	int		 nthreads;
@@ -471,11 +476,16 @@ server_thread(void *p)
 		goto fini;
 	if (nng_aio_alloc(&aio, NULL, NULL) != 0)
 		goto close_ctx;
-	for (;;) {
+	/*
+	 * The socket is closed only after every thread left this loop: a
+	 * context must not be used once its socket is gone.
+	 */
+	while (!atomic_load(&srv->stopping)) {
 		struct msg_reply	 rep;
 		nng_msg			*in;
 		int			 rv;
 
+		nng_aio_set_timeout(aio, SERVER_POLL_MS);
 		nng_ctx_recv(ctx, aio);
 		nng_aio_wait(aio);
 		rv = nng_aio_result(aio);
@@ -489,6 +499,7 @@ server_thread(void *p)
 		nng_msg_free(in);
 		if (rep.out == NULL)
 			continue;
+		nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
 		nng_aio_set_msg(aio, rep.out);
 		nng_ctx_send(ctx, aio);
 		nng_aio_wait(aio);
@@ -594,9 +605,10 @@ msg_server_stop(struct msg_server *srv)
 {
 	if (srv == NULL)
 		return;
-	nng_close(srv->sock);
+	atomic_store(&srv->stopping, 1);
 	for (int i = 0; i < srv->nthreads; i++)
 		pthread_join(srv->threads[i], NULL);
+	nng_close(srv->sock);
 	free(srv->threads);
 	free(srv);
 }
