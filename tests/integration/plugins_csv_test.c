@@ -503,6 +503,40 @@ test_kill_mid_load_postgres(void **state)
 	assert_string_not_equal(v, "1:1");
 }
 
+/*
+ * The same with the duckdb loader: the worker is killed while the task
+ * runs (the appender holds the rows in its open transaction); the file
+ * ends with every row once.
+ */
+static void
+test_kill_mid_load_duckdb(void **state)
+{
+	char	path[H_PATH_MAX], duck[H_PATH_MAX], ex[2 * H_PATH_MAX];
+	char	lo[2 * H_PATH_MAX], job[40], run[40], st[32], v[512];
+
+	(void)state;
+	h_tmpfile("bigd.csv", path, sizeof(path));
+	h_tmpfile("killed.duckdb", duck, sizeof(duck));
+	unlink(duck);
+	big_csv(path, 300000, "d");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"killed\"}", duck);
+	job_create("kill mid duckdb load", ex, lo, 3, job);
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_sql(conn, "SELECT count(*) FROM task_runs WHERE "
+	    "status = 'running' AND kind = 'csv'", "1", 20000));
+	h_sleep_ms(150);
+	h_kill(&worker);
+	h_worker_start(&worker, "plugins-csv-worker-5", orch.control_url,
+	    orch.events_url, NULL);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 60000));
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT count(*) || ':' || count(DISTINCT id) || ':' "
+	    "|| (SELECT count(*) FROM _ork_loads) FROM killed", v, sizeof(v));
+	assert_string_equal(v, "300000:300000:1");
+}
+
 struct reader {
 	char		 url[H_URL_MAX];
 	volatile int	 stop;
@@ -619,6 +653,7 @@ main(void)
 		cmocka_unit_test(test_modes_duckdb),
 		cmocka_unit_test(test_ledger_row_means_loaded),
 		cmocka_unit_test(test_kill_mid_load_postgres),
+		cmocka_unit_test(test_kill_mid_load_duckdb),
 		cmocka_unit_test(test_replace_with_reader),
 		cmocka_unit_test(test_secret_not_logged),
 	};
