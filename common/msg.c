@@ -378,10 +378,20 @@ close_ctx:
 /* ---- REP side ---------------------------------------------------- */
 
 struct msg_reply {
-	Ork__MsgType	 req_type;
-	uint64_t	 request_id;
-	const char	*trace_id;
-	nng_msg		*out;
+	Ork__MsgType		 req_type;
+	uint64_t		 request_id;
+	const char		*trace_id;
+	nng_msg			*out;
+	struct msg_server	*srv;
+	nng_ctx			*ctx;		/* the serving thread's */
+	int			 deferred;
+};
+
+struct msg_deferred {
+	struct msg_server	*srv;
+	nng_ctx			 ctx;
+	uint64_t		 request_id;
+	char			 trace_id[MSG_TRACE_MAX + 1];
 };
 
 int
@@ -419,12 +429,16 @@ msg_reply_error(struct msg_reply *rep, Ork__Error__Code code,
 	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_ERROR, &e.base);
 }
 
+/* How long msg_server_stop waits for deferred answers still out. */
+#define SERVER_DEFERRED_WAIT_MS 5000
+
 /* How often a server thread waiting for a request checks for a stop. */
 #define SERVER_POLL_MS 100
 
 struct msg_server {
 	nng_socket	 sock;
 	atomic_int	 stopping;
+	atomic_int	 deferred;	/* answers still out */
 	nng_listener	 listener;
 	int		 port;
 	int		 nthreads;
@@ -434,6 +448,85 @@ struct msg_server {
 	int		(*thread_init)(void *, void **);
 	void		(*thread_fini)(void *, void *);
 };
+
+struct msg_deferred *
+msg_reply_defer(struct msg_reply *rep)
+{
+	struct msg_deferred	*d;
+	nng_ctx			 fresh;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	if (nng_ctx_open(&fresh, rep->srv->sock) != 0) {
+		free(d);
+		return NULL;
+	}
+	d->srv = rep->srv;
+	d->ctx = *rep->ctx;
+	d->request_id = rep->request_id;
+	snprintf(d->trace_id, sizeof(d->trace_id), "%s",
+	    rep->trace_id != NULL ? rep->trace_id : "");
+	*rep->ctx = fresh;
+	rep->deferred = 1;
+	atomic_fetch_add(&rep->srv->deferred, 1);
+	return d;
+}
+
+/* deferred_send sends out (or nothing) on d's context and frees d. */
+static int
+deferred_send(struct msg_deferred *d, nng_msg *out)
+{
+	nng_aio	*aio = NULL;
+	int	 rc = ORK_ENOMEM;
+
+	if (out != NULL && nng_aio_alloc(&aio, NULL, NULL) == 0) {
+		nng_aio_set_msg(aio, out);
+		nng_ctx_send(d->ctx, aio);
+		nng_aio_wait(aio);
+		rc = msg_nng_err(nng_aio_result(aio));
+		if (rc != 0)
+			nng_msg_free(out);
+		nng_aio_free(aio);
+	} else if (out != NULL) {
+		nng_msg_free(out);
+	}
+	nng_ctx_close(d->ctx);
+	atomic_fetch_sub(&d->srv->deferred, 1);
+	free(d);
+	return rc;
+}
+
+int
+msg_deferred_reply(struct msg_deferred *d, Ork__MsgType type,
+    const ProtobufCMessage *body)
+{
+	nng_msg	*out = NULL;
+	int	 rc;
+
+	rc = msg_encode(type, body, d->request_id, d->trace_id, NULL, &out);
+	if (rc != 0)
+		log_error("could not encode reply %s: %s", msg_type_name(type),
+		    err_str(rc));
+	return deferred_send(d, out);
+}
+
+void
+msg_deferred_error(struct msg_deferred *d, Ork__Error__Code code,
+    const char *field, const char *fmt, ...)
+{
+	Ork__Error	 e = ORK__ERROR__INIT;
+	char		 text[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	e.code = code;
+	e.message = text;
+	e.field = (char *)(uintptr_t)(field != NULL ? field : "");
+	(void)msg_deferred_reply(d, ORK__MSG_TYPE__MSG_ERROR, &e.base);
+}
 
 /* serve_one decodes a request, runs the handler and packs the answer. */
 static void
@@ -456,7 +549,7 @@ serve_one(struct msg_server *srv, void *targ, nng_msg *in,
 	}
 	rep->req_type = req.type;
 	srv->handler(srv->arg, targ, &req, rep);
-	if (rep->out == NULL)
+	if (rep->out == NULL && !rep->deferred)
 		msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
 		    "no reply to %s", msg_type_name(req.type));
 	msg_release(&req);
@@ -495,6 +588,8 @@ server_thread(void *p)
 			continue;
 		in = nng_aio_get_msg(aio);
 		memset(&rep, 0, sizeof(rep));
+		rep.srv = srv;
+		rep.ctx = &ctx;
 		serve_one(srv, targ, in, &rep);
 		nng_msg_free(in);
 		if (rep.out == NULL)
@@ -608,6 +703,9 @@ msg_server_stop(struct msg_server *srv)
 	atomic_store(&srv->stopping, 1);
 	for (int i = 0; i < srv->nthreads; i++)
 		pthread_join(srv->threads[i], NULL);
+	for (int waited = 0; atomic_load(&srv->deferred) > 0 &&
+	    waited < SERVER_DEFERRED_WAIT_MS; waited += 10)
+		util_sleep_ms_interruptible(10, NULL);
 	nng_close(srv->sock);
 	free(srv->threads);
 	free(srv);

@@ -119,6 +119,26 @@ void msg_reply_error(struct msg_reply *rep, Ork__Error__Code code,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * msg_reply_defer lets a handler answer later, from any thread: it takes
+ * the request's context into the returned handle and gives the server
+ * thread a fresh one, so the thread serves other requests meanwhile.  The
+ * handler then sets no reply.  Returns NULL when no context could be
+ * opened; the handler must answer now.  Every handle must be answered once
+ * with msg_deferred_reply or msg_deferred_error, which free it.
+ */
+struct msg_deferred;
+struct msg_deferred *msg_reply_defer(struct msg_reply *rep);
+
+/* msg_deferred_reply sends body as the answer and frees d. */
+int msg_deferred_reply(struct msg_deferred *d, Ork__MsgType type,
+    const ProtobufCMessage *body);
+
+/* msg_deferred_error sends an Error as the answer and frees d. */
+void msg_deferred_error(struct msg_deferred *d, Ork__Error__Code code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 struct msg_server;
 
 /*
@@ -136,7 +156,10 @@ int msg_server_start(const char *url, int nthreads, msg_handler_fn handler,
 /* msg_server_port returns the bound TCP port (for tcp://host:0). */
 int msg_server_port(const struct msg_server *srv);
 
-/* msg_server_stop closes the socket, joins the threads, frees srv. */
+/*
+ * msg_server_stop joins the threads, waits a little for deferred answers
+ * still out, closes the socket and frees srv.
+ */
 void msg_server_stop(struct msg_server *srv);
 
 /* ---- PUB/SUB ----------------------------------------------------- */

@@ -178,10 +178,8 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
     struct msg_reply *rep)
 {
 	const Ork__TriggerRun	*m = (const Ork__TriggerRun *)req->body;
-	Ork__TriggerRunReply	 r = ORK__TRIGGER_RUN_REPLY__INIT;
 	const char		*by = m->triggered_by;
-	struct trigger_item	 it;
-	PGconn			*conn;
+	struct trigger_item	*it = NULL;
 	struct log_ids		 ids = { .job_id = m->job_id,
 	    .trace_id = req->trace_id };
 
@@ -221,48 +219,36 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
 		    "scheduled_for_us", "scheduled_for_us must be positive");
 		return;
 	}
-	conn = conn_get(o, t, rep);
-	if (conn == NULL)
-		return;
-	memset(&it, 0, sizeof(it));
-	it.job_id = m->job_id;
-	it.by = by;
-	it.params = m->params_json != NULL && *m->params_json != '\0' ?
-	    m->params_json : NULL;
-	it.trace = req->trace_id[0] != '\0' ? req->trace_id : NULL;
-	it.slot_us = m->scheduled_for_us;
-	trigger_submit(conn, &it);
-	switch (it.rc) {
-	case 0:
-		r.run_id = it.run_id;
-		r.status = it.status;
-		r.created = it.created;
-		ids.run_id = r.run_id;
-		log_ids_debug(&ids, "run %s (%s)", r.created ? "created" :
-		    "exists", by);
-		(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_TRIGGER_RUN_REPLY,
-		    &r.base);
-		if (r.created)
-			events_publish_work(o, 1);
-		return;
-	case ORK_ENOTFOUND:
-		msg_reply_error(rep, ORK__ERROR__CODE__NOT_FOUND, "job_id", "%s",
-		    it.error);
-		return;
-	case ORK_EINVAL:
-		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "job_id", "%s",
-		    it.error);
-		return;
-	case ORK_ECONN:
-		msg_reply_error(rep, ORK__ERROR__CODE__UNAVAILABLE, NULL,
-		    "database unavailable: %s", it.error);
-		return;
-	default:
-		log_error("trigger failed: %s", it.error);
-		msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
-		    "trigger failed: %s", it.error);
-		return;
+	(void)o;
+	(void)t;
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		goto nomem;
+	it->job_id = strdup(m->job_id);
+	it->by = strdup(by);
+	it->params = m->params_json != NULL && *m->params_json != '\0' ?
+	    strdup(m->params_json) : NULL;
+	it->trace = req->trace_id[0] != '\0' ? strdup(req->trace_id) : NULL;
+	it->slot_us = m->scheduled_for_us;
+	if (it->job_id == NULL || it->by == NULL ||
+	    (it->params == NULL && m->params_json != NULL &&
+	    *m->params_json != '\0') ||
+	    (it->trace == NULL && req->trace_id[0] != '\0'))
+		goto nomem;
+	it->reply = msg_reply_defer(rep);
+	if (it->reply == NULL)
+		goto nomem;
+	if (trigger_enqueue(it) != 0) {
+		msg_deferred_error(it->reply, ORK__ERROR__CODE__UNAVAILABLE,
+		    NULL, "the orchestrator is stopping");
+		it->reply = NULL;
+		trigger_item_free(it);
 	}
+	log_ids_debug(&ids, "trigger queued (%s)", by);
+	return;
+nomem:
+	trigger_item_free(it);
+	msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL, "out of memory");
 }
 
 /*

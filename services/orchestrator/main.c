@@ -123,7 +123,7 @@ serve(struct orch_config *cfg)
 	PGconn			*conn = NULL;
 	char			 err[1024];
 	int			 rc, pub_port, status = DAEMON_EXIT_FAIL;
-	int			 events_ok = 0, leader_ok = 0;
+	int			 events_ok = 0, leader_ok = 0, trigger_ok = 0;
 	int64_t			 next_check;
 
 	memset(&o, 0, sizeof(o));
@@ -157,7 +157,8 @@ serve(struct orch_config *cfg)
 	}
 	events_ok = events_start(&o) == 0;
 	leader_ok = events_ok && leader_start(&o) == 0;
-	if (!leader_ok) {
+	trigger_ok = leader_ok && trigger_start(&o) == 0;
+	if (!trigger_ok) {
 		log_error("could not start the orchestrator's threads");
 		daemon_stop = 1;
 	}
@@ -180,6 +181,10 @@ serve(struct orch_config *cfg)
 	}
 	log_info("stopping");
 	status = DAEMON_EXIT_OK;
+	/* the trigger thread answers what was queued, then the server stops */
+	trigger_wake();
+	if (trigger_ok)
+		pthread_join(o.trigger_thread, NULL);
 	msg_server_stop(srv);
 	if (events_ok)
 		pthread_join(o.events_thread, NULL);

@@ -39,6 +39,7 @@ struct orch {
 	volatile sig_atomic_t		*stop;
 	pthread_t			 leader_thread;
 	pthread_t			 events_thread;
+	pthread_t			 trigger_thread;
 	int				 threads_started;
 };
 
@@ -54,14 +55,15 @@ struct orch {
 #define ORCH_MAX_KINDS 64
 #define ORCH_MAX_ID 255
 
-/* A TriggerRun waiting for its run (trigger.c). */
+/* A TriggerRun waiting for its run (trigger.c); strings are owned. */
 struct trigger_item {
 	/* in */
-	const char		*job_id;
-	const char		*by;
-	const char		*params;	/* JSON text or NULL */
-	const char		*trace;		/* or NULL */
+	char			*job_id;
+	char			*by;
+	char			*params;	/* JSON text or NULL */
+	char			*trace;		/* or NULL */
 	int64_t			 slot_us;	/* 0: not a cron slot */
+	struct msg_deferred	*reply;
 	/* out */
 	int			 rc;
 	char			 run_id[40];
@@ -69,12 +71,14 @@ struct trigger_item {
 	int			 created;
 	char			 error[512];
 	/* queue */
-	int			 done;
 	struct trigger_item	*next;
 };
 
 /* trigger.c */
-void	trigger_submit(PGconn *conn, struct trigger_item *it);
+int	trigger_start(struct orch *o);
+void	trigger_wake(void);
+int	trigger_enqueue(struct trigger_item *it);
+void	trigger_item_free(struct trigger_item *it);
 
 /* control.c */
 void	control_handle(void *arg, void *thread_arg, const struct msg *req,

@@ -2,12 +2,13 @@
  * trigger.c - TriggerRun requests, combined into batches.
  *
  * A run costs a transaction of its own mostly in overhead (commit, round
- * trip, notification).  Requests that arrive while a batch is being
- * written wait and go together in the next one: whichever request thread
- * finds no batch in progress takes every waiting request, creates all
- * their runs with one call of ork_trigger on its own connection, and
- * hands each its answer.  Under light load a batch is one request and
- * costs no extra wait.
+ * trip, notification).  A TriggerRun handler queues the request and defers
+ * its answer (the request thread goes on serving others, workers' leases
+ * and reports included); one trigger thread takes every waiting request,
+ * creates all their runs with one call of ork_trigger on its own
+ * connection, and answers each.  Requests that arrive while a batch is
+ * being written go together in the next one; under light load a batch is
+ * one request and waits for nothing.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -20,16 +21,15 @@
 #include "log.h"
 #include "orchestrator.h"
 #include "strbuf.h"
+#include "util.h"
 
 /* Most runs created by one statement. */
 #define TRIGGER_BATCH_MAX 512
-/* Most batches written at once (the database has several cores). */
-#define TRIGGER_COMBINERS 1
 
 static pthread_mutex_t	 tq_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 tq_done = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 tq_more = PTHREAD_COND_INITIALIZER;
 static struct trigger_item *tq_head, **tq_tail = &tq_head;
-static int		 tq_busy;	/* batches being written */
+static int		 tq_stop;
 
 /* run_batch creates the runs of n items; fills their answers. */
 static void
@@ -118,25 +118,93 @@ out:
 }
 
 void
-trigger_submit(PGconn *conn, struct trigger_item *it)
+trigger_item_free(struct trigger_item *it)
 {
-	it->done = 0;
-	it->rc = ORK_EINTERNAL;
-	it->next = NULL;
+	if (it == NULL)
+		return;
+	free(it->job_id);
+	free(it->by);
+	free(it->params);
+	free(it->trace);
+	free(it);
+}
+
+int
+trigger_enqueue(struct trigger_item *it)
+{
 	pthread_mutex_lock(&tq_lock);
+	if (tq_stop) {
+		pthread_mutex_unlock(&tq_lock);
+		return ORK_ECLOSED;
+	}
+	it->next = NULL;
 	*tq_tail = it;
 	tq_tail = &it->next;
-	while (!it->done) {
-		struct trigger_item	*batch[TRIGGER_BATCH_MAX];
-		int			 n = 0;
+	pthread_cond_signal(&tq_more);
+	pthread_mutex_unlock(&tq_lock);
+	return 0;
+}
 
-		if (tq_busy >= TRIGGER_COMBINERS || tq_head == NULL) {
-			/* ours is in a batch being written, or must wait */
-			pthread_cond_wait(&tq_done, &tq_lock);
-			continue;
-		}
-		/* combine: take what waits, ours included */
-		tq_busy++;
+/* answer sends an item's reply, frees it, and says whether a run began. */
+static int
+answer(struct trigger_item *it)
+{
+	Ork__TriggerRunReply	 r = ORK__TRIGGER_RUN_REPLY__INIT;
+	struct log_ids		 ids = { .job_id = it->job_id,
+	    .trace_id = it->trace };
+	int			 created = 0;
+
+	switch (it->rc) {
+	case 0:
+		r.run_id = it->run_id;
+		r.status = it->status;
+		r.created = it->created;
+		created = it->created;
+		ids.run_id = it->run_id;
+		log_ids_debug(&ids, "run %s (%s)", it->created ? "created" :
+		    "exists", it->by);
+		(void)msg_deferred_reply(it->reply,
+		    ORK__MSG_TYPE__MSG_TRIGGER_RUN_REPLY, &r.base);
+		break;
+	case ORK_ENOTFOUND:
+		msg_deferred_error(it->reply, ORK__ERROR__CODE__NOT_FOUND,
+		    "job_id", "%s", it->error);
+		break;
+	case ORK_EINVAL:
+		msg_deferred_error(it->reply, ORK__ERROR__CODE__INVALID,
+		    "job_id", "%s", it->error);
+		break;
+	case ORK_ECONN:
+	case ORK_ECLOSED:
+		msg_deferred_error(it->reply, ORK__ERROR__CODE__UNAVAILABLE,
+		    NULL, "database unavailable: %s", it->error);
+		break;
+	default:
+		log_error("trigger failed: %s", it->error);
+		msg_deferred_error(it->reply, ORK__ERROR__CODE__INTERNAL, NULL,
+		    "trigger failed: %s", it->error);
+		break;
+	}
+	trigger_item_free(it);
+	return created;
+}
+
+static void *
+trigger_thread(void *arg)
+{
+	struct orch	*o = arg;
+	PGconn		*conn = NULL;
+	char		 err[512];
+
+	for (;;) {
+		struct trigger_item	*batch[TRIGGER_BATCH_MAX];
+		int			 n = 0, created = 0;
+
+		pthread_mutex_lock(&tq_lock);
+		while (tq_head == NULL && !*o->stop)
+			pthread_cond_wait(&tq_more, &tq_lock);
+		if (*o->stop)
+			tq_stop = 1;
 		while (tq_head != NULL && n < TRIGGER_BATCH_MAX) {
 			batch[n++] = tq_head;
 			tq_head = tq_head->next;
@@ -144,12 +212,51 @@ trigger_submit(PGconn *conn, struct trigger_item *it)
 		if (tq_head == NULL)
 			tq_tail = &tq_head;
 		pthread_mutex_unlock(&tq_lock);
-		run_batch(conn, batch, n);
-		pthread_mutex_lock(&tq_lock);
+		if (n == 0)
+			break;		/* stopping, nothing left */
+
+		if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
+			PQfinish(conn);
+			conn = NULL;
+		}
+		if (conn == NULL && (db_connect(o->cfg->database_url,
+		    "ork-orchestrator-trigger", &conn, err, sizeof(err)) != 0 ||
+		    sql_prepare_all(conn, err, sizeof(err)) != 0)) {
+			if (conn != NULL)
+				PQfinish(conn);
+			conn = NULL;
+			for (int i = 0; i < n; i++) {
+				batch[i]->rc = ORK_ECONN;
+				snprintf(batch[i]->error,
+				    sizeof(batch[i]->error), "%s", err);
+			}
+		} else {
+			run_batch(conn, batch, n);
+		}
 		for (int i = 0; i < n; i++)
-			batch[i]->done = 1;
-		tq_busy--;
-		pthread_cond_broadcast(&tq_done);
+			created += answer(batch[i]);
+		if (created > 0)
+			events_publish_work(o, (unsigned)created);
+		if (conn == NULL)	/* do not spin on a dead database */
+			util_sleep_ms_interruptible(250, o->stop);
 	}
+	if (conn != NULL)
+		PQfinish(conn);
+	return NULL;
+}
+
+int
+trigger_start(struct orch *o)
+{
+	if (pthread_create(&o->trigger_thread, NULL, trigger_thread, o) != 0)
+		return ORK_ENOMEM;
+	return 0;
+}
+
+void
+trigger_wake(void)
+{
+	pthread_mutex_lock(&tq_lock);
+	pthread_cond_broadcast(&tq_more);
 	pthread_mutex_unlock(&tq_lock);
 }

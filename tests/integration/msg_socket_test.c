@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,91 @@ test_call_times_out_without_server(void **state)
 	nng_close(req);
 }
 
+/* deferred: answered later from another thread, in reverse order */
+static struct msg_deferred	*held[4];
+static int			 nheld;
+
+static void
+defer_handler(void *arg, void *targ, const struct msg *req,
+    struct msg_reply *rep)
+{
+	struct msg_deferred *d;
+
+	(void)arg;
+	(void)targ;
+	(void)req;
+	d = msg_reply_defer(rep);
+	assert_non_null(d);
+	held[nheld++] = d;
+}
+
+struct caller {
+	const char	*url;
+	int		 rc;
+	char		 from[32];
+};
+
+static void *
+call_one(void *p)
+{
+	struct caller	*c = p;
+	nng_socket	 s;
+	Ork__Ping	 ping = ORK__PING__INIT;
+	struct msg	 reply;
+	char		 err[128];
+
+	if (msg_req_open(&s, c->url, 5000) != 0)
+		return NULL;
+	ping.from = c->from;
+	c->rc = msg_call(s, ORK__MSG_TYPE__MSG_PING, &ping.base, NULL, 5000,
+	    &reply, err, sizeof(err));
+	if (c->rc == 0) {
+		snprintf(c->from, sizeof(c->from), "%s",
+		    ((Ork__PingReply *)reply.body)->daemon);
+		msg_release(&reply);
+	}
+	nng_close(s);
+	return NULL;
+}
+
+static void
+test_deferred_answers(void **state)
+{
+	struct msg_server	*srv;
+	struct caller		 c[3];
+	pthread_t		 th[3];
+	char			 url[64], err[256];
+
+	(void)state;
+	nheld = 0;
+	/* one server thread: it must go on receiving while answers wait */
+	assert_int_equal(msg_server_start("tcp://127.0.0.1:0", 1,
+	    defer_handler, NULL, NULL, NULL, &srv, err, sizeof(err)), 0);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", msg_server_port(srv));
+	for (int i = 0; i < 3; i++) {
+		c[i].url = url;
+		c[i].rc = -1;
+		snprintf(c[i].from, sizeof(c[i].from), "caller-%d", i);
+		pthread_create(&th[i], NULL, call_one, &c[i]);
+	}
+	for (int i = 0; i < 100 && nheld < 3; i++)
+		h_sleep_ms(20);
+	assert_int_equal(nheld, 3);
+	for (int i = nheld - 1; i >= 0; i--) {
+		Ork__PingReply r = ORK__PING_REPLY__INIT;
+
+		r.daemon = (char *)(uintptr_t)"later";
+		assert_int_equal(msg_deferred_reply(held[i],
+		    ORK__MSG_TYPE__MSG_PING_REPLY, &r.base), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(c[i].rc, 0);
+		assert_string_equal(c[i].from, "later");
+	}
+	msg_server_stop(srv);
+}
+
 static void
 test_bad_listen_address(void **state)
 {
@@ -339,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_pub_sub_every_event),
 		cmocka_unit_test(test_subscription_filters),
 		cmocka_unit_test(test_call_times_out_without_server),
+		cmocka_unit_test(test_deferred_answers),
 		cmocka_unit_test(test_bad_listen_address),
 	};
 
