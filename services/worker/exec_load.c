@@ -1,5 +1,5 @@
 /*
- * exec_load.c - the data tasks (kinds csv, parquet): an extractor
+ * exec_load.c - the data tasks (kinds csv, parquet, http): an extractor
  * plugin streams batches into a loader plugin (plugin.h).
  *
  * The loader opens first: when its ledger says this task run already
@@ -23,6 +23,8 @@
 static const struct extractor_plugin *const extractors[] = {
 	&plugin_csv,
 	&plugin_parquet,
+	&plugin_http,
+	&plugin_api,
 };
 
 static const struct loader_plugin *const loaders[] = {
@@ -217,6 +219,12 @@ out:
 
 const struct executor executor_csv = {
 	.kind = "csv",
+	.run = load_run,
+	.run_inline = 0,
+};
+
+const struct executor executor_http = {
+	.kind = "http",
 	.run = load_run,
 	.run_inline = 0,
 };

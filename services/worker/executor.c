@@ -15,6 +15,7 @@ static const struct executor *const registry[] = {
 	&executor_command,
 	&executor_csv,
 	&executor_parquet,
+	&executor_http,
 };
 
 const struct executor *

@@ -98,5 +98,6 @@ extern const struct executor executor_noop;
 extern const struct executor executor_command;
 extern const struct executor executor_csv;
 extern const struct executor executor_parquet;
+extern const struct executor executor_http;
 
 #endif /* ORK_EXECUTOR_H */

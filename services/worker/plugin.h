@@ -133,6 +133,8 @@ struct loader_plugin {
 /* The plugins. */
 extern const struct extractor_plugin plugin_csv;
 extern const struct extractor_plugin plugin_parquet;
+extern const struct extractor_plugin plugin_http;
+extern const struct extractor_plugin plugin_api;
 extern const struct loader_plugin plugin_postgres;
 extern const struct loader_plugin plugin_duckdb;
 

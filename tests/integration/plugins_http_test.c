@@ -1,0 +1,323 @@
+/*
+ * plugins_http_test.c - http tasks end to end through ork-orchestrator
+ * and ork-worker against a real HTTP server (civetweb) this test starts
+ * on loopback: page-number pagination with a bearer token, a 429 with
+ * Retry-After and a 500 on the way (both retried), Link-header and
+ * cursor pagination, nested objects flattened, a 404 failing the task,
+ * into PostgreSQL and a DuckDB file; the token never reaches task_logs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <civetweb.h>
+#include <cmocka.h>
+#include <duckdb.h>
+
+#include "harness.h"
+
+#define TOKEN "tok-Hq7-never-logged"
+
+static struct h_orch	 orch;
+static struct h_proc	 worker;
+static char		 db[H_URL_MAX], dest[H_URL_MAX];
+static PGconn		*conn, *dconn;
+static struct mg_context *web;
+static int		 web_port;
+static volatile int	 hits_429, hits_500, hits_unauth;
+
+static void
+reply(struct mg_connection *c, int status, const char *extra,
+    const char *body)
+{
+	mg_printf(c, "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s", status,
+	    strlen(body), extra, body);
+}
+
+/* qnum reads an integer query parameter; dflt when absent. */
+static int
+qnum(struct mg_connection *c, const char *name, int dflt)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(c);
+	char				 v[32];
+
+	if (ri->query_string == NULL || mg_get_var(ri->query_string,
+	    strlen(ri->query_string), name, v, sizeof(v)) < 0)
+		return dflt;
+	return (int)strtol(v, NULL, 10);
+}
+
+/* /pages?page=N: 3 pages of 2 records, a 429 and a 500 on the way. */
+static int
+on_pages(struct mg_connection *c, void *arg)
+{
+	const char	*auth = mg_get_header(c, "Authorization");
+	int		 page = qnum(c, "page", 1);
+	char		 body[1024];
+
+	(void)arg;
+	if (auth == NULL || strcmp(auth, "Bearer " TOKEN) != 0) {
+		hits_unauth++;
+		reply(c, 401, "", "{\"error\": \"no token\"}");
+		return 401;
+	}
+	if (page == 2 && hits_429++ == 0) {
+		reply(c, 429, "Retry-After: 1\r\n", "{}");
+		return 429;
+	}
+	if (page == 3 && hits_500++ == 0) {
+		reply(c, 500, "", "{}");
+		return 500;
+	}
+	if (page > 3) {
+		reply(c, 200, "", "{\"data\": {\"items\": []}}");
+		return 200;
+	}
+	snprintf(body, sizeof(body), "{\"data\": {\"items\": ["
+	    "{\"id\": %d, \"name\": \"n%d\", \"meta\": {\"score\": %d.5, "
+	    "\"tags\": [\"a\", \"b\"]}, \"ok\": true, \"gone\": null},"
+	    "{\"id\": %d, \"name\": \"quote \\\" tab\\t\", \"meta\": "
+	    "{\"score\": 0, \"tags\": []}, \"ok\": false, \"gone\": null}]}}",
+	    page * 10 + 1, page, page, page * 10 + 2);
+	reply(c, 200, "", body);
+	return 200;
+}
+
+/* /link?p=N: Link header pagination with a relative next link. */
+static int
+on_link(struct mg_connection *c, void *arg)
+{
+	int	p = qnum(c, "p", 1);
+	char	body[256], hdr[128];
+
+	(void)arg;
+	snprintf(body, sizeof(body), "[{\"k\": %d}, {\"k\": %d}]", p * 2 - 1,
+	    p * 2);
+	if (p < 3)
+		snprintf(hdr, sizeof(hdr), "Link: </link?p=%d>; rel=\"next\"\r\n",
+		    p + 1);
+	else
+		hdr[0] = '\0';
+	reply(c, 200, hdr, body);
+	return 200;
+}
+
+/* /cursor?after=X: cursor pagination, "next" null at the end. */
+static int
+on_cursor(struct mg_connection *c, void *arg)
+{
+	int	after = qnum(c, "after", 0);
+	char	body[256];
+
+	(void)arg;
+	if (after >= 4)
+		snprintf(body, sizeof(body), "{\"items\": [{\"v\": %d}], "
+		    "\"next\": null}", after + 1);
+	else
+		snprintf(body, sizeof(body), "{\"items\": [{\"v\": %d}], "
+		    "\"next\": \"%d\"}", after + 1, after + 1);
+	reply(c, 200, "", body);
+	return 200;
+}
+
+static int
+setup(void **state)
+{
+	char		 ports[64];
+	const char	*opts[] = { "listening_ports", ports, "num_threads",
+	    "4", NULL };
+
+	(void)state;
+	web_port = h_free_port();
+	snprintf(ports, sizeof(ports), "127.0.0.1:%d", web_port);
+	web = mg_start(NULL, NULL, opts);
+	assert_non_null(web);
+	mg_set_request_handler(web, "/pages", on_pages, NULL);
+	mg_set_request_handler(web, "/link", on_link, NULL);
+	mg_set_request_handler(web, "/cursor", on_cursor, NULL);
+	h_db_create("plugins_http", 1, db, sizeof(db));
+	h_db_create("plugins_http_dest", 0, dest, sizeof(dest));
+	conn = h_db_connect(db);
+	dconn = h_db_connect(dest);
+	setenv("ORK_TEST_DEST", dest, 1);
+	setenv("ORK_TEST_TOKEN", TOKEN, 1);
+	h_orch_start(&orch, "plugins-http-orchestrator", db, NULL);
+	h_worker_start(&worker, "plugins-http-worker", orch.control_url,
+	    orch.events_url, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	h_stop(&worker, SIGTERM, 5000);
+	h_stop(&orch.p, SIGTERM, 5000);
+	mg_stop(web);
+	PQfinish(conn);
+	PQfinish(dconn);
+	return 0;
+}
+
+static void
+job_run(const char *ex, const char *lo, char *run, char *st, size_t len)
+{
+	static int	 seq;
+	const char	*p[3];
+	char		 job[40], name[32];
+	PGresult	*r;
+
+	snprintf(name, sizeof(name), "http %d", ++seq);
+	p[0] = name;
+	r = PQexecParams(conn, "INSERT INTO job_definitions (job_name) VALUES "
+	    "($1) RETURNING job_id", 1, NULL, p, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	snprintf(job, sizeof(job), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	p[0] = job;
+	p[1] = ex;
+	p[2] = lo;
+	r = PQexecParams(conn, "INSERT INTO task_definitions (job_id, "
+	    "task_order, extractor_config, loader_config, max_attempts) "
+	    "VALUES ($1, 0, $2::jsonb, $3::jsonb, 1)", 3, NULL, p, NULL, NULL,
+	    0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("task: %s", PQerrorMessage(conn));
+	PQclear(r);
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, st, len, 30000));
+}
+
+static void
+q1(PGconn *c, const char *sql, const char *param, char *buf, size_t len)
+{
+	const char	*p[1] = { param };
+	PGresult	*r = PQexecParams(c, sql, param != NULL ? 1 : 0, NULL,
+	    p, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("\"%s\" failed: %s", sql, PQerrorMessage(c));
+	snprintf(buf, len, "%s", PQgetisnull(r, 0, 0) ? "<null>" :
+	    PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static const char pg_lo[] = "{\"type\": \"postgres\", \"connection\": "
+    "{\"env\": \"ORK_TEST_DEST\"}, \"table_name\": \"%s\"}";
+
+static void
+test_pages_retries_into_postgres(void **state)
+{
+	char	ex[1024], lo[512], run[40], st[32], v[1024];
+
+	(void)state;
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://127.0.0.1:%d/pages\", \"auth\": {\"type\": \"bearer\", "
+	    "\"token\": {\"env\": \"ORK_TEST_TOKEN\"}}, \"records_path\": "
+	    "\"data.items\", \"pagination\": {\"type\": \"page\"}, "
+	    "\"timeout_seconds\": 10}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "paged");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(concat_ws('|', id, name, meta__score, "
+	    "meta__tags, ok, coalesce(gone, '<null>')), ';' ORDER BY id::int) "
+	    "FROM paged", NULL, v, sizeof(v));
+	assert_string_equal(v,
+	    "11|n1|1.5|[\"a\",\"b\"]|true|<null>;12|quote \" tab\t|0|[]|false|"
+	    "<null>;21|n2|2.5|[\"a\",\"b\"]|true|<null>;22|quote \" tab\t|0|[]|"
+	    "false|<null>;31|n3|3.5|[\"a\",\"b\"]|true|<null>;32|quote \" tab\t|"
+	    "0|[]|false|<null>");
+	assert_int_equal(hits_429, 2);
+	assert_int_equal(hits_500, 2);
+	assert_int_equal(hits_unauth, 0);
+	q1(conn, "SELECT count(*) FROM task_logs l JOIN task_runs t USING "
+	    "(task_run_id) WHERE t.run_id = $1 AND line LIKE '%retrying in%'",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "2");
+	/* the 429's Retry-After: 1 was honoured */
+	q1(conn, "SELECT line FROM task_logs l JOIN task_runs t USING "
+	    "(task_run_id) WHERE t.run_id = $1 AND line LIKE '%429%'", run, v,
+	    sizeof(v));
+	assert_non_null(strstr(v, "retrying in 1000 ms"));
+	q1(conn, "SELECT count(*) FROM task_logs WHERE line LIKE '%Hq7%'",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "0");
+	assert_int_equal(h_log_count(&worker, "Hq7"), 0);
+}
+
+static void
+test_link_into_duckdb(void **state)
+{
+	char			ex[1024], lo[2 * H_PATH_MAX], run[40], st[32];
+	char			file[H_PATH_MAX];
+	duckdb_database		d;
+	duckdb_connection	c;
+	duckdb_result		r;
+	char			*v;
+
+	(void)state;
+	h_tmpfile("http.duckdb", file, sizeof(file));
+	unlink(file);
+	snprintf(ex, sizeof(ex), "{\"type\": \"api\", \"url\": "
+	    "\"http://127.0.0.1:%d/link?p=1\", \"pagination\": {\"type\": "
+	    "\"link\"}}", web_port);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"linked\"}", file);
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	assert_int_equal(duckdb_open(file, &d), DuckDBSuccess);
+	assert_int_equal(duckdb_connect(d, &c), DuckDBSuccess);
+	assert_int_equal(duckdb_query(c, "SELECT string_agg(k, ',' ORDER BY "
+	    "k::int) FROM linked", &r), DuckDBSuccess);
+	v = duckdb_value_varchar(&r, 0, 0);
+	assert_string_equal(v, "1,2,3,4,5,6");
+	duckdb_free(v);
+	duckdb_destroy_result(&r);
+	duckdb_disconnect(&c);
+	duckdb_close(&d);
+}
+
+static void
+test_cursor_and_404(void **state)
+{
+	char	ex[1024], lo[512], run[40], st[32], v[1024];
+
+	(void)state;
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://127.0.0.1:%d/cursor\", \"records_path\": \"items\", "
+	    "\"pagination\": {\"type\": \"cursor\", \"param\": \"after\", "
+	    "\"cursor_path\": \"next\"}}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "cursored");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(v, ',' ORDER BY v) FROM cursored", NULL,
+	    v, sizeof(v));
+	assert_string_equal(v, "1,2,3,4,5");
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://127.0.0.1:%d/none\"}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "nothing");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "/none answered 404"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pages_retries_into_postgres),
+		cmocka_unit_test(test_link_into_duckdb),
+		cmocka_unit_test(test_cursor_and_404),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
