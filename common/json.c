@@ -599,7 +599,7 @@ grow(struct json_buf *b, size_t extra)
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
-	cap = b->cap > 0 ? b->cap : 256;
+	cap = b->cap > 0 ? b->cap : 4096;
 	while (cap < want)
 		cap *= 2;
 	if (cap > b->max + 1)
@@ -611,14 +611,24 @@ grow(struct json_buf *b, size_t extra)
 	}
 	b->data = nd;
 	b->cap = cap;
+	b->data[b->len] = '\0';
 	return 0;
+}
+
+void
+json_buf_reserve(struct json_buf *b, size_t n)
+{
+	(void)grow(b, n);
 }
 
 void
 json_buf_add(struct json_buf *b, const char *s, size_t n)
 {
-	if (grow(b, n) != 0)
-		return;
+	/* the common case first: it fits */
+	if (b->data == NULL || b->failed || n >= b->cap - b->len) {
+		if (grow(b, n) != 0)
+			return;
+	}
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = '\0';

@@ -103,6 +103,12 @@ void	json_buf_free(struct json_buf *b);
 /* json_buf_ok returns 0 or the error that made the buffer fail. */
 int	json_buf_ok(const struct json_buf *b);
 
+/*
+ * json_buf_reserve makes room for n more bytes at once (a hint: a
+ * buffer that cannot grow so far fails later, on the append).
+ */
+void	json_buf_reserve(struct json_buf *b, size_t n);
+
 /* json_buf_add appends n bytes of text as they are. */
 void	json_buf_add(struct json_buf *b, const char *s, size_t n);
 

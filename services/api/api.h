@@ -70,6 +70,7 @@ struct api_config {
 
 struct auth;
 struct events;
+struct names;
 
 /* What the daemon's threads share. */
 struct api {
@@ -79,6 +80,7 @@ struct api {
 	struct httpd		*http;
 	struct auth		*auth;
 	struct events		*events;
+	struct names		*names;		/* job names for run lists */
 	atomic_int		 stopping;	/* set before httpd_stop */
 };
 
@@ -174,13 +176,49 @@ struct sql_stmt {
 	const char	*name;		/* unique: "runs_list_3" */
 	const char	*text;
 	int		 nparams;
+	int		 binary;	/* results in binary format */
 };
+
+/* How a column of a binary result becomes JSON. */
+enum sql_kind {
+	SQL_UUID,	/* uuid: "0b7a..." */
+	SQL_TEXT,	/* text, varchar: a string */
+	SQL_TIME,	/* timestamptz: "2024-05-01T09:00:00.000000Z" */
+	SQL_INT,	/* int2, int4, int8 */
+	SQL_BOOL,
+	SQL_JSON,	/* json or jsonb: as it is */
+	SQL_OBJ,	/* opens "name": { ... } (takes no column) */
+	SQL_OBJ_OR_NULL,/* the same, null when its first column is NULL */
+	SQL_END		/* closes the object (takes no column) */
+};
+
+/* One member of an object written from consecutive columns. */
+struct sql_field {
+	const char	*name;
+	size_t		 len;		/* strlen(name) */
+	enum sql_kind	 kind;
+};
+#define SQL_F(name, kind)	{ name, sizeof(name) - 1, kind }
+#define SQL_F_END		{ NULL, 0, SQL_END }
+
+#define SQL_NFIELDS(f) ((int)(sizeof(f) / sizeof((f)[0])))
 int	sql_conn(struct req *r, PGconn **out);
 void	sql_release(struct req *r, PGconn *c);
 PGresult *sql_run(PGconn *c, const struct sql_stmt *s,
 	    const char *const *values, int *err, char *msg, size_t msglen);
 PGresult *sql_exec(PGconn *c, const char *sql, int n,
 	    const char *const *values, int *err, char *msg, size_t msglen);
+PGresult *sql_exec_binary(PGconn *c, const char *sql, int n,
+	    const char *const *values, int *err, char *msg, size_t msglen);
+int	sql_fields(struct json_buf *b, const PGresult *res, int row, int col,
+	    const struct sql_field *f, int nf);
+void	sql_object(struct json_buf *b, const PGresult *res, int row, int col,
+	    const struct sql_field *f, int nf);
+int64_t	sql_time_us(const PGresult *res, int row, int col);
+void	sql_uuid(const PGresult *res, int row, int col,
+	    char out[UTIL_UUID_LEN + 1]);
+int64_t	sql_int(const PGresult *res, int row, int col);
+void	sql_json_time(struct json_buf *b, int64_t unix_us);
 int	sql_begin(PGconn *c);
 int	sql_commit(PGconn *c, char *msg, size_t msglen);
 void	sql_rollback(PGconn *c);
@@ -251,6 +289,15 @@ void	events_stop(struct events *ev);
 void	events_free(struct events *ev);
 int	events_stream(struct req *r);
 int	events_clients(struct events *ev);
+
+/* names.c */
+int	names_new(struct names **out);
+void	names_free(struct names *n);
+int	names_get(struct names *n, const unsigned char id[16], int64_t now_ms,
+	    char *out, size_t outlen);
+void	names_put(struct names *n, const unsigned char id[16],
+	    const char *name, size_t len);
+void	names_forget(struct names *n, const char *job_id);
 
 /* openapi.c */
 int	openapi_get(struct req *r);

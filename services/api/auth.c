@@ -362,7 +362,7 @@ static const struct sql_stmt token_stmt = {
 	"t.expires_at > now()) AND u.is_active "
 	"RETURNING t.token_id, t.kind, u.user_id, u.username, u.role, "
 	"coalesce(extract(epoch FROM t.expires_at - now()) * 1000, -1)::int8",
-	1
+	1, 0
 };
 
 static int
@@ -617,13 +617,16 @@ static const struct sql_stmt login_user_stmt = {
 	"auth_login_user",
 	"SELECT user_id, password_hash, role, is_active FROM users "
 	"WHERE username = $1",
-	1
+	1, 0
 };
 
 /* POST /auth/login {"username", "password"} */
 int
 auth_login(struct req *r)
 {
+	static const struct sql_field session_fields[] = {
+		SQL_F("token_id", SQL_UUID), SQL_F("expires_at", SQL_TIME),
+	};
 	static const char *const names[] = { "username", "password", NULL };
 	struct auth	*au = r->a->auth;
 	cJSON		*body = NULL;
@@ -693,11 +696,11 @@ auth_login(struct req *r)
 	values[2] = secs;
 	if ((rc = sql_conn(r, &c)) != 0)
 		goto out;
-	res = sql_exec(c, "INSERT INTO api_tokens (user_id, token_hash, kind, "
-	    "name, expires_at) VALUES ($1::uuid, decode($2, 'hex'), 'session', "
-	    "'login', now() + $3::int * interval '1 second') RETURNING "
-	    "token_id, to_json(expires_at)::text", 3, values, &err, msg,
-	    sizeof(msg));
+	res = sql_exec_binary(c, "INSERT INTO api_tokens (user_id, "
+	    "token_hash, kind, name, expires_at) VALUES ($1::uuid, "
+	    "decode($2, 'hex'), 'session', 'login', now() + $3::int * "
+	    "interval '1 second') RETURNING token_id, expires_at", 3, values,
+	    &err, msg, sizeof(msg));
 	sql_release(r, c);
 	if (res == NULL) {
 		rc = http_fail(r, err, "could not store the session");
@@ -707,9 +710,11 @@ auth_login(struct req *r)
 	json_buf_init(&b, 4096);
 	json_buf_puts(&b, "{\"token\":");
 	json_buf_str(&b, token);
-	json_buf_printf(&b, ",\"token_type\":\"Bearer\",\"token_id\":\"%s\","
-	    "\"expires_at\":%s,\"user\":{\"user_id\":\"%s\",\"username\":",
-	    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), user_id);
+	json_buf_puts(&b, ",\"token_type\":\"Bearer\",");
+	(void)sql_fields(&b, res, 0, 0, session_fields,
+	    SQL_NFIELDS(session_fields));
+	json_buf_printf(&b, ",\"user\":{\"user_id\":\"%s\",\"username\":",
+	    user_id);
 	json_buf_str(&b, user);
 	json_buf_puts(&b, ",\"role\":");
 	json_buf_str(&b, role);
@@ -777,23 +782,34 @@ auth_me(struct req *r)
 	return http_reply_buf(r, 200, NULL, &b);
 }
 
-#define TOKEN_JSON \
-	"json_build_object('token_id', t.token_id, 'name', t.name, " \
-	"'kind', t.kind, 'user_id', u.user_id, 'username', u.username, " \
-	"'role', u.role, 'created_at', t.created_at, " \
-	"'expires_at', t.expires_at, 'last_used_at', t.last_used_at, " \
-	"'revoked_at', t.revoked_at)::text"
+/* A token's columns, from api_tokens t and users u. */
+#define TOKEN_COLUMNS \
+	"t.token_id, t.name, t.kind, u.user_id, u.username, u.role, " \
+	"t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
+#define TOKEN_CREATED_COL 6
 
-/* keyset lists of a small table: page through (created_at, id). */
+static const struct sql_field token_fields[] = {
+	SQL_F("token_id", SQL_UUID), SQL_F("name", SQL_TEXT), SQL_F("kind", SQL_TEXT),
+	SQL_F("user_id", SQL_UUID), SQL_F("username", SQL_TEXT),
+	SQL_F("role", SQL_TEXT), SQL_F("created_at", SQL_TIME),
+	SQL_F("expires_at", SQL_TIME), SQL_F("last_used_at", SQL_TIME),
+	SQL_F("revoked_at", SQL_TIME),
+};
+
+/*
+ * list_page answers a page of a small table, paging through
+ * (created_at, id): id is column 0, created_at column created_col.
+ */
 static int
-list_page(struct req *r, const char *const sql[2], const char *what)
+list_page(struct req *r, const char *const sql[2],
+    const struct sql_field *f, int nf, int created_col, const char *what)
 {
 	struct page	 pg;
 	struct json_buf	 b;
 	PGconn		*c;
 	PGresult	*res;
 	const char	*values[3];
-	char		 limit[16], at[32], msg[256];
+	char		 limit[16], at[32], msg[256], id[UTIL_UUID_LEN + 1];
 	int		 rc, err, rows;
 
 	if ((rc = http_page(r, API_LIMIT_DEFAULT, API_LIMIT_MAX, &pg)) != 0)
@@ -805,8 +821,8 @@ list_page(struct req *r, const char *const sql[2], const char *what)
 	values[2] = pg.id;
 	if ((rc = sql_conn(r, &c)) != 0)
 		return rc;
-	res = sql_exec(c, sql[pg.has_cursor], pg.has_cursor ? 3 : 1, values,
-	    &err, msg, sizeof(msg));
+	res = sql_exec_binary(c, sql[pg.has_cursor], pg.has_cursor ? 3 : 1,
+	    values, &err, msg, sizeof(msg));
 	sql_release(r, c);
 	if (res == NULL)
 		return http_fail(r, err, what);
@@ -816,13 +832,13 @@ list_page(struct req *r, const char *const sql[2], const char *what)
 	for (int i = 0; i < rows && i < pg.limit; i++) {
 		if (i > 0)
 			json_buf_add(&b, ",", 1);
-		json_buf_puts(&b, PQgetvalue(res, i, 0));
+		sql_object(&b, res, i, 0, f, nf);
 	}
 	json_buf_puts(&b, "],\"next_cursor\":");
-	if (rows > pg.limit)
-		http_cursor(&b, strtoll(PQgetvalue(res, pg.limit - 1, 1), NULL,
-		    10), PQgetvalue(res, pg.limit - 1, 2));
-	else
+	if (rows > pg.limit) {
+		sql_uuid(res, pg.limit - 1, 0, id);
+		http_cursor(&b, sql_time_us(res, pg.limit - 1, created_col), id);
+	} else
 		json_buf_puts(&b, "null");
 	json_buf_puts(&b, "}");
 	PQclear(res);
@@ -838,18 +854,19 @@ int
 auth_tokens_list(struct req *r)
 {
 	static const char *const sql[2] = {
-		"SELECT " TOKEN_JSON ", (extract(epoch FROM t.created_at) * "
-		"1000000)::int8, t.token_id FROM api_tokens t JOIN users u "
-		"ON u.user_id = t.user_id WHERE t.kind = 'api' ORDER BY "
-		"t.created_at DESC, t.token_id DESC LIMIT $1::int",
-		"SELECT " TOKEN_JSON ", (extract(epoch FROM t.created_at) * "
-		"1000000)::int8, t.token_id FROM api_tokens t JOIN users u "
-		"ON u.user_id = t.user_id WHERE t.kind = 'api'"
+		"SELECT * FROM (SELECT " TOKEN_COLUMNS " FROM api_tokens t "
+		"JOIN users u ON u.user_id = t.user_id WHERE t.kind = 'api' "
+		"ORDER BY t.created_at DESC, t.token_id DESC LIMIT 501) page "
+		"LIMIT $1::int",
+		"SELECT * FROM (SELECT " TOKEN_COLUMNS " FROM api_tokens t "
+		"JOIN users u ON u.user_id = t.user_id WHERE t.kind = 'api'"
 		KEYSET(api_tokens, "t", "token_id") " ORDER BY "
-		"t.created_at DESC, t.token_id DESC LIMIT $1::int"
+		"t.created_at DESC, t.token_id DESC LIMIT 501) page "
+		"LIMIT $1::int"
 	};
 
-	return list_page(r, sql, "could not list tokens");
+	return list_page(r, sql, token_fields, SQL_NFIELDS(token_fields),
+	    TOKEN_CREATED_COL, "could not list tokens");
 }
 
 /*
@@ -918,10 +935,10 @@ auth_tokens_create(struct req *r)
 	values[3] = days_s[0] != '\0' ? days_s : NULL;
 	if ((rc = sql_conn(r, &c)) != 0)
 		goto out;
-	res = sql_exec(c, "WITH t AS (INSERT INTO api_tokens (user_id, "
+	res = sql_exec_binary(c, "WITH t AS (INSERT INTO api_tokens (user_id, "
 	    "token_hash, kind, name, expires_at) SELECT user_id, "
 	    "decode($2, 'hex'), 'api', $3, now() + $4::int * interval '1 day' "
-	    "FROM users WHERE username = $1 RETURNING *) SELECT " TOKEN_JSON
+	    "FROM users WHERE username = $1 RETURNING *) SELECT " TOKEN_COLUMNS
 	    " FROM t JOIN users u ON u.user_id = t.user_id", 4, values, &err,
 	    msg, sizeof(msg));
 	sql_release(r, c);
@@ -942,7 +959,9 @@ auth_tokens_create(struct req *r)
 	json_buf_puts(&b, "{\"token\":");
 	json_buf_str(&b, token);
 	json_buf_puts(&b, ",");
-	json_buf_puts(&b, PQgetvalue(res, 0, 0) + 1);
+	(void)sql_fields(&b, res, 0, 0, token_fields,
+	    SQL_NFIELDS(token_fields));
+	json_buf_puts(&b, "}");
 	PQclear(res);
 	explicit_bzero(token, sizeof(token));
 	rc = http_reply_buf(r, 201, NULL, &b);
@@ -981,26 +1000,34 @@ auth_tokens_revoke(struct req *r)
 
 /* ---- users ------------------------------------------------------- */
 
-#define USER_JSON \
-	"json_build_object('user_id', u.user_id, 'username', u.username, " \
-	"'role', u.role, 'is_active', u.is_active, " \
-	"'created_at', u.created_at, 'updated_at', u.updated_at)::text"
+/* A user's columns, from users u. */
+#define USER_COLUMNS \
+	"u.user_id, u.username, u.role, u.is_active, u.created_at, " \
+	"u.updated_at"
+#define USER_CREATED_COL 4
+
+static const struct sql_field user_fields[] = {
+	SQL_F("user_id", SQL_UUID), SQL_F("username", SQL_TEXT),
+	SQL_F("role", SQL_TEXT), SQL_F("is_active", SQL_BOOL),
+	SQL_F("created_at", SQL_TIME), SQL_F("updated_at", SQL_TIME),
+};
 
 /* GET /users */
 int
 auth_users_list(struct req *r)
 {
 	static const char *const sql[2] = {
-		"SELECT " USER_JSON ", (extract(epoch FROM u.created_at) * "
-		"1000000)::int8, u.user_id FROM users u WHERE true ORDER BY "
-		"u.created_at DESC, u.user_id DESC LIMIT $1::int",
-		"SELECT " USER_JSON ", (extract(epoch FROM u.created_at) * "
-		"1000000)::int8, u.user_id FROM users u WHERE true"
-		KEYSET(users, "u", "user_id") " ORDER BY u.created_at DESC, "
-		"u.user_id DESC LIMIT $1::int"
+		"SELECT * FROM (SELECT " USER_COLUMNS " FROM users u ORDER BY "
+		"u.created_at DESC, u.user_id DESC LIMIT 501) page "
+		"LIMIT $1::int",
+		"SELECT * FROM (SELECT " USER_COLUMNS " FROM users u WHERE "
+		"true" KEYSET(users, "u", "user_id") " ORDER BY "
+		"u.created_at DESC, u.user_id DESC LIMIT 501) page "
+		"LIMIT $1::int"
 	};
 
-	return list_page(r, sql, "could not list users");
+	return list_page(r, sql, user_fields, SQL_NFIELDS(user_fields),
+	    USER_CREATED_COL, "could not list users");
 }
 
 /* role_member reads an optional role: 1 given, 0 absent, <0 answered. */
@@ -1035,6 +1062,8 @@ auth_users_create(struct req *r)
 	cJSON		*body = NULL;
 	const char	*user, *pw, *role, *values[3];
 	char		 encoded[AUTH_ENCODED_MAX], msg[256], hdr[128];
+	char		 id[UTIL_UUID_LEN + 1];
+	struct json_buf	 b;
 	PGconn		*c;
 	PGresult	*res;
 	int		 rc, err;
@@ -1075,9 +1104,9 @@ auth_users_create(struct req *r)
 	values[2] = role;
 	if ((rc = sql_conn(r, &c)) != 0)
 		goto out;
-	res = sql_exec(c, "INSERT INTO users AS u (username, password_hash, "
-	    "role) VALUES ($1, $2, $3) RETURNING " USER_JSON ", u.user_id", 3,
-	    values, &err, msg, sizeof(msg));
+	res = sql_exec_binary(c, "INSERT INTO users AS u (username, "
+	    "password_hash, role) VALUES ($1, $2, $3) RETURNING " USER_COLUMNS,
+	    3, values, &err, msg, sizeof(msg));
 	sql_release(r, c);
 	if (res == NULL) {
 		rc = err == ORK_EEXIST ? http_error(r, 409, "conflict",
@@ -1086,10 +1115,12 @@ auth_users_create(struct req *r)
 		goto out;
 	}
 	log_info("%s created user \"%s\" (%s)", r->who.username, user, role);
-	snprintf(hdr, sizeof(hdr), "Location: /users/%s\r\n",
-	    PQgetvalue(res, 0, 1));
-	rc = http_reply(r, 201, hdr, PQgetvalue(res, 0, 0));
+	sql_uuid(res, 0, 0, id);
+	snprintf(hdr, sizeof(hdr), "Location: /users/%s\r\n", id);
+	json_buf_init(&b, 4096);
+	sql_object(&b, res, 0, 0, user_fields, SQL_NFIELDS(user_fields));
 	PQclear(res);
+	rc = http_reply_buf(r, 201, hdr, &b);
 out:
 	cJSON_Delete(body);
 	return rc;
@@ -1126,6 +1157,7 @@ auth_users_update(struct req *r)
 	const cJSON	*active;
 	const char	*role, *pw, *values[4];
 	char		 encoded[AUTH_ENCODED_MAX], msg[256];
+	struct json_buf	 b;
 	PGconn		*c;
 	PGresult	*res;
 	int		 rc, err, demotes;
@@ -1181,10 +1213,11 @@ auth_users_update(struct req *r)
 	values[2] = active != NULL ? (cJSON_IsTrue(active) ? "true" : "false") :
 	    NULL;
 	values[3] = pw != NULL ? encoded : NULL;
-	res = sql_exec(c, "UPDATE users u SET role = coalesce($2, role), "
-	    "is_active = coalesce($3::boolean, is_active), password_hash = "
-	    "coalesce($4, password_hash), updated_at = now() WHERE user_id = "
-	    "$1::uuid RETURNING " USER_JSON, 4, values, &err, msg, sizeof(msg));
+	res = sql_exec_binary(c, "UPDATE users u SET role = coalesce($2, "
+	    "role), is_active = coalesce($3::boolean, is_active), "
+	    "password_hash = coalesce($4, password_hash), updated_at = now() "
+	    "WHERE user_id = $1::uuid RETURNING " USER_COLUMNS, 4, values, &err,
+	    msg, sizeof(msg));
 	if (res == NULL)
 		goto failed;
 	if (PQntuples(res) == 0) {
@@ -1213,8 +1246,10 @@ auth_users_update(struct req *r)
 	sql_release(r, c);
 	cache_flush(r->a->auth);
 	log_info("%s changed user %s", r->who.username, r->id);
-	rc = http_reply(r, 200, NULL, PQgetvalue(res, 0, 0));
+	json_buf_init(&b, 4096);
+	sql_object(&b, res, 0, 0, user_fields, SQL_NFIELDS(user_fields));
 	PQclear(res);
+	rc = http_reply_buf(r, 200, NULL, &b);
 	goto out;
 failed:
 	sql_rollback(c);

@@ -72,16 +72,21 @@ struct events {
 };
 
 #define EVENT_COLUMNS \
-	"event_id, kind, job_id, run_id, json_build_object('event_id', " \
-	"event_id, 'kind', kind, 'job_id', job_id, 'run_id', run_id, " \
-	"'task_run_id', task_run_id, 'status', status, 'attempt', attempt, " \
-	"'at', created_at)::text"
+	"event_id, kind, job_id, run_id, task_run_id, status, attempt, " \
+	"created_at"
+
+/* The data of an event, from EVENT_COLUMNS. */
+static const struct sql_field event_fields[] = {
+	SQL_F("event_id", SQL_INT), SQL_F("kind", SQL_TEXT), SQL_F("job_id", SQL_UUID),
+	SQL_F("run_id", SQL_UUID), SQL_F("task_run_id", SQL_UUID),
+	SQL_F("status", SQL_TEXT), SQL_F("attempt", SQL_INT), SQL_F("at", SQL_TIME),
+};
 
 static const struct sql_stmt hub_stmt = {
 	"events_hub",
 	"SELECT " EVENT_COLUMNS " FROM events WHERE event_id > $1::int8 "
 	"ORDER BY event_id LIMIT 1000",
-	1
+	1, 1
 };
 
 /*
@@ -91,26 +96,33 @@ static const struct sql_stmt hub_stmt = {
 static const struct sql_stmt replay_stmts[4] = {
 	{ "events_replay_0", "SELECT " EVENT_COLUMNS " FROM events WHERE "
 	    "event_id > $1::int8 AND event_id <= $2::int8 ORDER BY event_id "
-	    "LIMIT 500", 2 },
+	    "LIMIT 500", 2, 1 },
 	{ "events_replay_1", "SELECT " EVENT_COLUMNS " FROM events WHERE "
 	    "job_id = $3::uuid AND event_id > $1::int8 AND event_id <= $2::int8 "
-	    "ORDER BY event_id LIMIT 500", 3 },
+	    "ORDER BY event_id LIMIT 500", 3, 1 },
 	{ "events_replay_2", "SELECT " EVENT_COLUMNS " FROM events WHERE "
 	    "run_id = $3::uuid AND event_id > $1::int8 AND event_id <= $2::int8 "
-	    "ORDER BY event_id LIMIT 500", 3 },
+	    "ORDER BY event_id LIMIT 500", 3, 1 },
 	{ "events_replay_3", "SELECT " EVENT_COLUMNS " FROM events WHERE "
 	    "job_id = $3::uuid AND run_id = $4::uuid AND event_id > $1::int8 "
-	    "AND event_id <= $2::int8 ORDER BY event_id LIMIT 500", 4 },
+	    "AND event_id <= $2::int8 ORDER BY event_id LIMIT 500", 4, 1 },
 };
 
 static void
 row_event(const PGresult *res, int i, struct event *ev)
 {
-	ev->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	snprintf(ev->kind, sizeof(ev->kind), "%s", PQgetvalue(res, i, 1));
-	snprintf(ev->job_id, sizeof(ev->job_id), "%s", PQgetvalue(res, i, 2));
-	snprintf(ev->run_id, sizeof(ev->run_id), "%s", PQgetvalue(res, i, 3));
-	snprintf(ev->data, sizeof(ev->data), "%s", PQgetvalue(res, i, 4));
+	struct json_buf b;
+
+	ev->id = sql_int(res, i, 0);
+	snprintf(ev->kind, sizeof(ev->kind), "%.*s", PQgetlength(res, i, 1),
+	    PQgetvalue(res, i, 1));
+	sql_uuid(res, i, 2, ev->job_id);
+	sql_uuid(res, i, 3, ev->run_id);
+	json_buf_init(&b, sizeof(ev->data) - 1);
+	sql_object(&b, res, i, 0, event_fields, SQL_NFIELDS(event_fields));
+	snprintf(ev->data, sizeof(ev->data), "%s", json_buf_ok(&b) == 0 &&
+	    b.data != NULL ? b.data : "{}");
+	json_buf_free(&b);
 }
 
 static void
@@ -199,7 +211,7 @@ hub_start_position(struct events *ev)
 	if (dbpool_get(ev->a->pool, API_DB_WAIT_MS, &c, msg, sizeof(msg)) != 0)
 		return ORK_ECONN;
 	res = sql_exec(c, "SELECT coalesce(max(event_id), 0) FROM events", 0,
-	    NULL, &err, msg, sizeof(msg));
+	    NULL, &err, msg, sizeof(msg));	/* text */
 	dbpool_put(ev->a->pool, c);
 	if (res == NULL)
 		return err;

@@ -19,18 +19,26 @@
 #include "log.h"
 #include "taskcfg.h"
 
-/* A job as JSON, from job_definitions j and its last run lr. */
-#define JOB_JSON_FIELDS \
-	"'job_id', j.job_id, 'job_name', j.job_name, " \
-	"'description', j.description, 'schedule', j.schedule, " \
-	"'timezone', j.timezone, 'is_active', j.is_active, " \
-	"'catchup', j.catchup, 'max_active_runs', j.max_active_runs, " \
-	"'overlap', j.overlap, 'next_fire_at', j.next_fire_at, " \
-	"'created_at', j.created_at, 'updated_at', j.updated_at, " \
-	"'last_run', CASE WHEN lr.run_id IS NULL THEN NULL ELSE " \
-	"json_build_object('run_id', lr.run_id, 'status', lr.status, " \
-	"'triggered_by', lr.triggered_by, 'created_at', lr.created_at, " \
-	"'finished_at', lr.finished_at) END"
+/* A job's columns, from job_definitions j and its last run lr. */
+#define JOB_COLUMNS \
+	"j.job_id, j.job_name, j.description, j.schedule, j.timezone, " \
+	"j.is_active, j.catchup, j.max_active_runs, j.overlap, " \
+	"j.next_fire_at, j.created_at, j.updated_at, lr.run_id, lr.status, " \
+	"lr.triggered_by, lr.created_at, lr.finished_at"
+#define JOB_CREATED_COL	10
+
+static const struct sql_field job_fields[] = {
+	SQL_F("job_id", SQL_UUID), SQL_F("job_name", SQL_TEXT),
+	SQL_F("description", SQL_TEXT), SQL_F("schedule", SQL_TEXT),
+	SQL_F("timezone", SQL_TEXT), SQL_F("is_active", SQL_BOOL),
+	SQL_F("catchup", SQL_BOOL), SQL_F("max_active_runs", SQL_INT),
+	SQL_F("overlap", SQL_TEXT), SQL_F("next_fire_at", SQL_TIME),
+	SQL_F("created_at", SQL_TIME), SQL_F("updated_at", SQL_TIME),
+	SQL_F("last_run", SQL_OBJ_OR_NULL), SQL_F("run_id", SQL_UUID),
+	SQL_F("status", SQL_TEXT), SQL_F("triggered_by", SQL_TEXT),
+	SQL_F("created_at", SQL_TIME), SQL_F("finished_at", SQL_TIME),
+	SQL_F_END,
+};
 
 #define JOB_LAST_RUN \
 	" LEFT JOIN LATERAL (SELECT r.run_id, r.status, r.triggered_by, " \
@@ -38,35 +46,48 @@
 	"WHERE r.job_id = j.job_id " \
 	"ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1) lr ON true"
 
-/* A task definition as JSON, from task_definitions t. */
-#define TASK_JSON \
-	"json_build_object('task_id', t.task_id, 'task_order', t.task_order, " \
-	"'task_name', t.task_name, 'kind', CASE t.extractor_config->>'type' " \
-	"WHEN 'api' THEN 'http' ELSE t.extractor_config->>'type' END, " \
-	"'extractor_config', t.extractor_config, " \
-	"'loader_config', t.loader_config, " \
-	"'max_attempts', t.max_attempts, " \
-	"'timeout_seconds', t.timeout_seconds, " \
-	"'retry', json_build_object('base_ms', t.retry_base_ms, " \
-	"'cap_ms', t.retry_cap_ms), " \
-	"'created_at', t.created_at, 'updated_at', t.updated_at)"
+/* A task definition's columns, from task_definitions t. */
+#define TASK_COLUMNS_OUT \
+	"t.task_id, t.task_order, t.task_name, " \
+	"CASE t.extractor_config->>'type' WHEN 'api' THEN 'http' " \
+	"ELSE t.extractor_config->>'type' END, t.extractor_config, " \
+	"t.loader_config, t.max_attempts, t.timeout_seconds, " \
+	"t.retry_base_ms, t.retry_cap_ms, t.created_at, t.updated_at"
 
+static const struct sql_field task_fields[] = {
+	SQL_F("task_id", SQL_UUID), SQL_F("task_order", SQL_INT),
+	SQL_F("task_name", SQL_TEXT), SQL_F("kind", SQL_TEXT),
+	SQL_F("extractor_config", SQL_JSON), SQL_F("loader_config", SQL_JSON),
+	SQL_F("max_attempts", SQL_INT), SQL_F("timeout_seconds", SQL_INT),
+	SQL_F("retry", SQL_OBJ), SQL_F("base_ms", SQL_INT), SQL_F("cap_ms", SQL_INT),
+	SQL_F_END,
+	SQL_F("created_at", SQL_TIME), SQL_F("updated_at", SQL_TIME),
+};
+
+/* One row per task (one row with NULL task columns when none). */
 static const struct sql_stmt job_get_stmt = {
 	"job_get",
-	"SELECT json_build_object(" JOB_JSON_FIELDS ", 'tasks', "
-	"(SELECT coalesce(json_agg(" TASK_JSON " ORDER BY t.task_order), "
-	"'[]'::json) FROM task_definitions t WHERE t.job_id = j.job_id))::text "
-	"FROM job_definitions j" JOB_LAST_RUN " WHERE j.job_id = $1::uuid",
-	1
+	"SELECT " JOB_COLUMNS ", " TASK_COLUMNS_OUT " FROM job_definitions j"
+	JOB_LAST_RUN " LEFT JOIN task_definitions t ON t.job_id = j.job_id "
+	"WHERE j.job_id = $1::uuid ORDER BY t.task_order",
+	1, 1
 };
 
 static const struct sql_stmt job_exists_stmt = {
 	"job_exists",
 	"SELECT 1 FROM job_definitions WHERE job_id = $1::uuid",
-	1
+	1, 0
 };
 
-/* List variants: which filters a statement has, as bits. */
+/*
+ * List variants: which filters a statement has, as bits.  Every list
+ * statement is planned once for all calls (plan_cache_mode, main.c),
+ * and a LIMIT given as a parameter would be planned as if a tenth of
+ * the table were wanted; so the inner query has the largest LIMIT a
+ * page can have, which keeps the keyset index scan, and the outer one
+ * stops it after $1 rows (a scan only reads the rows asked of it; the
+ * subquery's order is kept, nothing above it reorders).
+ */
 #define JL_CURSOR	0x1
 #define JL_ACTIVE	0x2
 #define JL_NAME		0x4
@@ -86,12 +107,10 @@ build_lists(void)
 		size_t	 len = sizeof(list_text[m]), used;
 		int	 p = 2;
 
-		used = (size_t)snprintf(t, len, "SELECT json_build_object("
-		    JOB_JSON_FIELDS ", 'task_count', (SELECT count(*) FROM "
-		    "task_definitions t WHERE t.job_id = j.job_id))::text, "
-		    "(extract(epoch FROM j.created_at) * 1000000)::int8, "
-		    "j.job_id FROM job_definitions j" JOB_LAST_RUN
-		    " WHERE true");
+		used = (size_t)snprintf(t, len, "SELECT * FROM (SELECT "
+		    JOB_COLUMNS ", (SELECT count(*) FROM task_definitions t "
+		    "WHERE t.job_id = j.job_id) FROM job_definitions j"
+		    JOB_LAST_RUN " WHERE true");
 		if (m & JL_CURSOR) {
 			used += (size_t)snprintf(t + used, len - used,
 			    " AND (j.created_at, j.job_id) < (timestamptz "
@@ -106,11 +125,13 @@ build_lists(void)
 			used += (size_t)snprintf(t + used, len - used,
 			    " AND j.job_name = $%d", p++);
 		snprintf(t + used, len - used, " ORDER BY j.created_at DESC, "
-		    "j.job_id DESC LIMIT $1::int");
+		    "j.job_id DESC LIMIT %d) page LIMIT $1::int",
+		    API_LIMIT_MAX + 1);
 		snprintf(list_name[m], sizeof(list_name[m]), "jobs_list_%d", m);
 		list_stmts[m].name = list_name[m];
 		list_stmts[m].text = t;
 		list_stmts[m].nparams = p - 1;
+		list_stmts[m].binary = 1;
 	}
 }
 
@@ -118,12 +139,16 @@ build_lists(void)
 int
 jobs_list(struct req *r)
 {
+	static const struct sql_field count_field[] = {
+		SQL_F("task_count", SQL_INT)
+	};
 	struct page	 pg;
 	struct json_buf	 b;
 	PGconn		*c;
 	PGresult	*res;
 	const char	*values[6];
 	char		 limit[16], at[32], active[8], name[1024], msg[256];
+	char		 id[UTIL_UUID_LEN + 1];
 	int		 rc, err, m = 0, n = 0, rows;
 
 	pthread_once(&list_once, build_lists);
@@ -162,15 +187,21 @@ jobs_list(struct req *r)
 	json_buf_init(&b, API_REPLY_MAX);
 	json_buf_puts(&b, "{\"items\":[");
 	for (int i = 0; i < rows && i < pg.limit; i++) {
-		if (i > 0)
-			json_buf_add(&b, ",", 1);
-		json_buf_puts(&b, PQgetvalue(res, i, 0));
+		int col;
+
+		json_buf_add(&b, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+		col = sql_fields(&b, res, i, 0, job_fields,
+		    SQL_NFIELDS(job_fields));
+		json_buf_add(&b, ",", 1);
+		(void)sql_fields(&b, res, i, col, count_field, 1);
+		json_buf_add(&b, "}", 1);
 	}
 	json_buf_puts(&b, "],\"next_cursor\":");
-	if (rows > pg.limit)
-		http_cursor(&b, strtoll(PQgetvalue(res, pg.limit - 1, 1), NULL,
-		    10), PQgetvalue(res, pg.limit - 1, 2));
-	else
+	if (rows > pg.limit) {
+		sql_uuid(res, pg.limit - 1, 0, id);
+		http_cursor(&b, sql_time_us(res, pg.limit - 1, JOB_CREATED_COL),
+		    id);
+	} else
 		json_buf_puts(&b, "null");
 	json_buf_puts(&b, "}");
 	PQclear(res);
@@ -187,7 +218,7 @@ job_fetch(PGconn *c, const char *job_id, struct json_buf *b, char *msg,
 {
 	PGresult	*res;
 	const char	*values[1] = { job_id };
-	int		 err;
+	int		 err, col, tasks = 0;
 
 	res = sql_run(c, &job_get_stmt, values, &err, msg, msglen);
 	if (res == NULL)
@@ -196,7 +227,18 @@ job_fetch(PGconn *c, const char *job_id, struct json_buf *b, char *msg,
 		PQclear(res);
 		return ORK_ENOTFOUND;
 	}
-	json_buf_puts(b, PQgetvalue(res, 0, 0));
+	json_buf_add(b, "{", 1);
+	col = sql_fields(b, res, 0, 0, job_fields, SQL_NFIELDS(job_fields));
+	json_buf_puts(b, ",\"tasks\":[");
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (PQgetisnull(res, i, col))
+			continue;
+		if (tasks++ > 0)
+			json_buf_add(b, ",", 1);
+		sql_object(b, res, i, col, task_fields,
+		    SQL_NFIELDS(task_fields));
+	}
+	json_buf_puts(b, "]}");
 	PQclear(res);
 	return 0;
 }
@@ -515,6 +557,7 @@ store_update(struct req *r, PGconn *c, const struct taskcfg_job *job,
 			    "%s", r->id);
 		return store_failed(r, err, job, msg);
 	}
+	names_forget(r->a->names, r->id);
 	log_info("job %s \"%s\" updated by %s%s", r->id, job->job_name,
 	    r->who.username, with_tasks ? " with its tasks" : "");
 	return answer_job(r, c, r->id, 200);
@@ -689,6 +732,7 @@ jobs_delete(struct req *r)
 	if ((err = sql_commit(c, msg, sizeof(msg))) != 0)
 		goto failed;
 	sql_release(r, c);
+	names_forget(r->a->names, r->id);
 	log_info("job %s deleted by %s", r->id, r->who.username);
 	r->status = 204;
 	mg_printf(r->c, "HTTP/1.1 204 No Content\r\nCache-Control: no-store\r\n"

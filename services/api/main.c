@@ -91,6 +91,30 @@ static const char summary[] =
     "asks ork-orchestrator to trigger, cancel and retry runs.  create-user\n"
     "adds a user, reading the password from standard input.";
 
+/*
+ * pg_options sets session settings for every connection libpq makes
+ * (PGOPTIONS, added to what the environment already gives): every
+ * statement of the api is a short index-driven query, prepared once per
+ * connection, so its generic plan is always the right one; planning it
+ * again for each call would cost more than running it.
+ */
+static void
+pg_options(void)
+{
+	static const char ours[] = "-c plan_cache_mode=force_generic_plan";
+	const char	*have = getenv("PGOPTIONS");
+	char		 both[1024];
+
+	if (have == NULL || have[0] == '\0') {
+		setenv("PGOPTIONS", ours, 1);
+		return;
+	}
+	if (strstr(have, "plan_cache_mode") != NULL)
+		return;
+	snprintf(both, sizeof(both), "%s %s", have, ours);
+	setenv("PGOPTIONS", both, 1);
+}
+
 static int
 serve(struct api_config *cfg)
 {
@@ -122,9 +146,10 @@ serve(struct api_config *cfg)
 		    err_str(rc));
 		return DAEMON_EXIT_FAIL;
 	}
-	if ((rc = auth_new(&a, &a.auth)) != 0) {
-		log_error("could not set up authentication: %s", err_str(rc));
-		goto free_pool;
+	if ((rc = auth_new(&a, &a.auth)) != 0 ||
+	    (rc = names_new(&a.names)) != 0) {
+		log_error("could not set up: %s", err_str(rc));
+		goto free_auth;
 	}
 	if ((rc = auth_bootstrap(&a)) != 0) {
 		status = rc == ORK_EINVAL ? DAEMON_EXIT_USAGE : DAEMON_EXIT_FAIL;
@@ -162,8 +187,8 @@ stop_events:
 close_orch:
 	nng_close(a.orch);
 free_auth:
+	names_free(a.names);
 	auth_free(a.auth);
-free_pool:
 	dbpool_free(a.pool);
 	return status;
 }
@@ -187,8 +212,9 @@ main(int argc, char **argv)
 		config_free(options, NOPTIONS, &cfg);
 		return DAEMON_EXIT_USAGE;
 	}
-	/* Times in answers are UTC whatever the server's default zone. */
+	/* Times are UTC whatever the server's default zone. */
 	setenv("PGTZ", "UTC", 1);
+	pg_options();
 	if (args.argc == 3 && strcmp(args.argv[0], "create-user") == 0) {
 		status = auth_create_user_cli(&cfg, args.argv[1], args.argv[2]);
 	} else if (args.argc == 0 || (args.argc == 1 &&

@@ -13,100 +13,138 @@
 #include "log.h"
 #include "taskcfg.h"
 
-/* A run as JSON, from job_runs r joined with job_definitions j. */
-#define RUN_JSON_FIELDS \
-	"'run_id', r.run_id, 'job_id', r.job_id, 'job_name', j.job_name, " \
-	"'status', r.status, 'triggered_by', r.triggered_by, " \
-	"'scheduled_for', r.scheduled_for, 'params', r.params, " \
-	"'trace_id', r.trace_id, 'started_at', r.started_at, " \
-	"'finished_at', r.finished_at, 'error_message', r.error_message, " \
-	"'created_at', r.created_at, 'updated_at', r.updated_at"
+/* A run's columns, from job_runs r (and its job's name). */
+#define RUN_COLUMNS \
+	"r.run_id, r.job_id, (SELECT j.job_name FROM job_definitions j " \
+	"WHERE j.job_id = r.job_id), r.status, r.triggered_by, " \
+	"r.scheduled_for, r.params, r.trace_id, r.started_at, " \
+	"r.finished_at, r.error_message, r.created_at, r.updated_at"
+#define RUN_CREATED_COL	11
 
-/* A task run as JSON, from task_runs t and task_definitions d. */
-#define TASK_RUN_JSON_FIELDS \
-	"'task_run_id', t.task_run_id, 'run_id', t.run_id, " \
-	"'job_id', t.job_id, 'task_id', t.task_id, " \
-	"'task_order', t.task_order, 'task_name', d.task_name, " \
-	"'kind', t.kind, 'status', t.status, 'attempt', t.attempt, " \
-	"'max_attempts', t.max_attempts, " \
-	"'timeout_seconds', t.timeout_seconds, " \
-	"'retry', json_build_object('base_ms', t.retry_base_ms, " \
-	"'cap_ms', t.retry_cap_ms), 'available_at', t.available_at, " \
-	"'worker_id', t.lease_owner, " \
-	"'lease_expires_at', t.lease_expires_at, " \
-	"'cancel_requested', t.cancel_requested, " \
-	"'rows_moved', t.rows_moved, 'error_message', t.error_message, " \
-	"'started_at', t.started_at, 'finished_at', t.finished_at, " \
-	"'created_at', t.created_at, 'updated_at', t.updated_at, " \
-	"'extractor_config', t.extractor_config, " \
-	"'loader_config', t.loader_config"
+/* In lists the job's name comes from names.c, not from the database. */
+#define RUN_LIST_COLUMNS \
+	"r.run_id, r.job_id, NULL::text, r.status, r.triggered_by, " \
+	"r.scheduled_for, r.params, r.trace_id, r.started_at, " \
+	"r.finished_at, r.error_message, r.created_at, r.updated_at"
+#define RUN_JOB_COL	1
+#define RUN_NAME_COL	2
+
+static const struct sql_field run_fields[] = {
+	SQL_F("run_id", SQL_UUID), SQL_F("job_id", SQL_UUID),
+	SQL_F("job_name", SQL_TEXT), SQL_F("status", SQL_TEXT),
+	SQL_F("triggered_by", SQL_TEXT), SQL_F("scheduled_for", SQL_TIME),
+	SQL_F("params", SQL_JSON), SQL_F("trace_id", SQL_TEXT),
+	SQL_F("started_at", SQL_TIME), SQL_F("finished_at", SQL_TIME),
+	SQL_F("error_message", SQL_TEXT), SQL_F("created_at", SQL_TIME),
+	SQL_F("updated_at", SQL_TIME),
+};
+
+/* A task run's columns, from task_runs t and task_definitions d. */
+#define TASK_RUN_COLUMNS \
+	"t.task_run_id, t.run_id, t.job_id, t.task_id, t.task_order, " \
+	"d.task_name, t.kind, t.status, t.attempt, t.max_attempts, " \
+	"t.timeout_seconds, t.retry_base_ms, t.retry_cap_ms, " \
+	"t.available_at, t.lease_owner, t.lease_expires_at, " \
+	"t.cancel_requested, t.rows_moved, t.error_message, t.started_at, " \
+	"t.finished_at, t.created_at, t.updated_at, t.extractor_config, " \
+	"t.loader_config"
+
+static const struct sql_field task_run_fields[] = {
+	SQL_F("task_run_id", SQL_UUID), SQL_F("run_id", SQL_UUID),
+	SQL_F("job_id", SQL_UUID), SQL_F("task_id", SQL_UUID),
+	SQL_F("task_order", SQL_INT), SQL_F("task_name", SQL_TEXT),
+	SQL_F("kind", SQL_TEXT), SQL_F("status", SQL_TEXT), SQL_F("attempt", SQL_INT),
+	SQL_F("max_attempts", SQL_INT), SQL_F("timeout_seconds", SQL_INT),
+	SQL_F("retry", SQL_OBJ), SQL_F("base_ms", SQL_INT), SQL_F("cap_ms", SQL_INT),
+	SQL_F_END,
+	SQL_F("available_at", SQL_TIME), SQL_F("worker_id", SQL_TEXT),
+	SQL_F("lease_expires_at", SQL_TIME), SQL_F("cancel_requested", SQL_BOOL),
+	SQL_F("rows_moved", SQL_INT), SQL_F("error_message", SQL_TEXT),
+	SQL_F("started_at", SQL_TIME), SQL_F("finished_at", SQL_TIME),
+	SQL_F("created_at", SQL_TIME), SQL_F("updated_at", SQL_TIME),
+	SQL_F("extractor_config", SQL_JSON), SQL_F("loader_config", SQL_JSON),
+};
+
+static const struct sql_field log_fields[] = {
+	SQL_F("log_id", SQL_INT), SQL_F("attempt", SQL_INT),
+	SQL_F("logged_at", SQL_TIME), SQL_F("stream", SQL_TEXT),
+	SQL_F("line", SQL_TEXT),
+};
 
 static const char *const run_statuses[] = { "queued", "running", "success",
     "failed", "cancelled", NULL };
 
 static const struct sql_stmt run_get_stmt = {
 	"run_get",
-	"SELECT json_build_object(" RUN_JSON_FIELDS ", 'task_counts', "
-	"(SELECT coalesce(json_object_agg(s.status, s.n), '{}'::json) FROM "
-	"(SELECT status, count(*) AS n FROM task_runs WHERE run_id = r.run_id "
-	"GROUP BY status) s))::text FROM job_runs r JOIN job_definitions j "
-	"ON j.job_id = r.job_id WHERE r.run_id = $1::uuid",
-	1
+	"SELECT " RUN_COLUMNS ", (SELECT coalesce(json_object_agg(s.status, "
+	"s.n), '{}'::json) FROM (SELECT status, count(*) AS n FROM task_runs "
+	"WHERE run_id = r.run_id GROUP BY status) s) FROM job_runs r "
+	"WHERE r.run_id = $1::uuid",
+	1, 1
+};
+
+static const struct sql_stmt job_names_stmt = {
+	"job_names",
+	"SELECT job_id, job_name FROM job_definitions WHERE job_id = "
+	"ANY($1::uuid[])",
+	1, 1
 };
 
 static const struct sql_stmt run_status_stmt = {
 	"run_status",
 	"SELECT status FROM job_runs WHERE run_id = $1::uuid",
-	1
+	1, 0
 };
 
 static const struct sql_stmt run_tasks_stmt = {
 	"run_tasks",
-	"SELECT json_build_object(" TASK_RUN_JSON_FIELDS ")::text "
-	"FROM task_runs t LEFT JOIN task_definitions d ON d.task_id = "
-	"t.task_id WHERE t.run_id = $1::uuid ORDER BY t.task_order",
-	1
+	"SELECT " TASK_RUN_COLUMNS " FROM task_runs t LEFT JOIN "
+	"task_definitions d ON d.task_id = t.task_id WHERE t.run_id = "
+	"$1::uuid ORDER BY t.task_order",
+	1, 1
 };
 
 static const struct sql_stmt task_get_stmt = {
 	"task_get",
-	"SELECT json_build_object(" TASK_RUN_JSON_FIELDS ", 'attempts', "
-	"(SELECT coalesce(json_agg(json_build_object('attempt', a.attempt, "
-	"'worker_id', a.worker_id, 'status', a.status, 'rows_moved', "
-	"a.rows_moved, 'error_message', a.error_message, 'started_at', "
-	"a.started_at, 'finished_at', a.finished_at) ORDER BY a.attempt), "
-	"'[]'::json) FROM task_attempts a WHERE a.task_run_id = "
-	"t.task_run_id))::text FROM task_runs t LEFT JOIN task_definitions d "
-	"ON d.task_id = t.task_id WHERE t.task_run_id = $1::uuid",
-	1
+	"SELECT " TASK_RUN_COLUMNS ", (SELECT coalesce(json_agg("
+	"json_build_object('attempt', a.attempt, 'worker_id', a.worker_id, "
+	"'status', a.status, 'rows_moved', a.rows_moved, 'error_message', "
+	"a.error_message, 'started_at', a.started_at, 'finished_at', "
+	"a.finished_at) ORDER BY a.attempt), '[]'::json) FROM task_attempts a "
+	"WHERE a.task_run_id = t.task_run_id) FROM task_runs t LEFT JOIN "
+	"task_definitions d ON d.task_id = t.task_id WHERE t.task_run_id = "
+	"$1::uuid",
+	1, 1
 };
 
 static const struct sql_stmt task_exists_stmt = {
 	"task_exists",
 	"SELECT 1 FROM task_runs WHERE task_run_id = $1::uuid",
-	1
+	1, 0
 };
 
-#define LOG_JSON \
-	"json_build_object('log_id', log_id, 'attempt', attempt, " \
-	"'logged_at', logged_at, 'stream', stream, 'line', line)::text, log_id"
+#define LOG_COLUMNS "log_id, attempt, logged_at, stream, line"
 
 static const struct sql_stmt logs_stmt = {
 	"task_logs",
-	"SELECT " LOG_JSON " FROM task_logs WHERE task_run_id = $1::uuid "
-	"AND log_id > $2::int8 ORDER BY log_id LIMIT $3::int",
-	3
+	"SELECT * FROM (SELECT " LOG_COLUMNS " FROM task_logs WHERE "
+	"task_run_id = $1::uuid AND log_id > $2::int8 ORDER BY log_id "
+	"LIMIT 5001) page LIMIT $3::int",
+	3, 1
 };
 
 static const struct sql_stmt logs_attempt_stmt = {
 	"task_logs_attempt",
-	"SELECT " LOG_JSON " FROM task_logs WHERE task_run_id = $1::uuid "
-	"AND log_id > $2::int8 AND attempt = $4::int ORDER BY log_id "
-	"LIMIT $3::int",
-	4
+	"SELECT * FROM (SELECT " LOG_COLUMNS " FROM task_logs WHERE "
+	"task_run_id = $1::uuid AND log_id > $2::int8 AND attempt = $4::int "
+	"ORDER BY log_id LIMIT 5001) page LIMIT $3::int",
+	4, 1
 };
 
-/* List variants: which filters a statement has, as bits. */
+/*
+ * List variants: which filters a statement has, as bits.  The inner
+ * LIMIT is a constant and the outer one the page's (see jobs.c).
+ */
 #define RL_CURSOR	0x1
 #define RL_JOB		0x2
 #define RL_STATUS	0x4
@@ -126,10 +164,8 @@ build_lists(void)
 		size_t	 len = sizeof(list_text[m]), used;
 		int	 p = 2;
 
-		used = (size_t)snprintf(t, len, "SELECT json_build_object("
-		    RUN_JSON_FIELDS ")::text, (extract(epoch FROM "
-		    "r.created_at) * 1000000)::int8, r.run_id FROM job_runs r "
-		    "JOIN job_definitions j ON j.job_id = r.job_id WHERE true");
+		used = (size_t)snprintf(t, len, "SELECT * FROM (SELECT "
+		    RUN_LIST_COLUMNS " FROM job_runs r WHERE true");
 		if (m & RL_CURSOR) {
 			used += (size_t)snprintf(t + used, len - used,
 			    " AND (r.created_at, r.run_id) < (timestamptz "
@@ -147,12 +183,86 @@ build_lists(void)
 			used += (size_t)snprintf(t + used, len - used,
 			    " AND r.created_at >= $%d::timestamptz", p++);
 		snprintf(t + used, len - used, " ORDER BY r.created_at DESC, "
-		    "r.run_id DESC LIMIT $1::int");
+		    "r.run_id DESC LIMIT %d) page LIMIT $1::int",
+		    API_LIMIT_MAX + 1);
 		snprintf(list_name[m], sizeof(list_name[m]), "runs_list_%d", m);
 		list_stmts[m].name = list_name[m];
 		list_stmts[m].text = t;
 		list_stmts[m].nparams = p - 1;
+		list_stmts[m].binary = 1;
 	}
+}
+
+/* The job name of one run of a page. */
+struct run_name {
+	int	known;
+	char	text[TASKCFG_NAME_MAX * 4 + 1];
+};
+
+/*
+ * job_names finds the job name of each of the first rows runs of res:
+ * from names.c, and those not known there with one query.  Returns 0
+ * or a project error with msg.
+ */
+static int
+job_names(struct req *r, PGconn *c, const PGresult *res, int rows,
+    struct run_name *out, char *msg, size_t msglen)
+{
+	struct json_buf	 ids;
+	PGresult	*found;
+	const char	*values[1];
+	char		 id[UTIL_UUID_LEN + 1];
+	int64_t		 now = util_mono_ms();
+	int		 missing = 0, err;
+
+	json_buf_init(&ids, 64 * 1024);
+	json_buf_add(&ids, "{", 1);
+	for (int i = 0; i < rows; i++) {
+		const unsigned char *job = (const unsigned char *)PQgetvalue(res,
+		    i, RUN_JOB_COL);
+
+		out[i].known = 0;
+		if (PQgetlength(res, i, RUN_JOB_COL) != 16)
+			continue;
+		out[i].known = names_get(r->a->names, job, now, out[i].text,
+		    sizeof(out[i].text));
+		if (out[i].known)
+			continue;
+		sql_uuid(res, i, RUN_JOB_COL, id);
+		if (missing++ > 0)
+			json_buf_add(&ids, ",", 1);
+		json_buf_puts(&ids, id);
+	}
+	json_buf_add(&ids, "}", 1);
+	if (missing == 0 || (err = json_buf_ok(&ids)) != 0) {
+		json_buf_free(&ids);
+		return 0;
+	}
+	values[0] = ids.data;
+	found = sql_run(c, &job_names_stmt, values, &err, msg, msglen);
+	json_buf_free(&ids);
+	if (found == NULL)
+		return err;
+	for (int k = 0; k < PQntuples(found); k++) {
+		const unsigned char *job = (const unsigned char *)PQgetvalue(
+		    found, k, 0);
+		const char *name = PQgetvalue(found, k, 1);
+		size_t len = (size_t)PQgetlength(found, k, 1);
+
+		if (PQgetlength(found, k, 0) != 16 ||
+		    len >= sizeof(out[0].text))
+			continue;
+		names_put(r->a->names, job, name, len);
+		for (int i = 0; i < rows; i++)
+			if (!out[i].known && memcmp(PQgetvalue(res, i,
+			    RUN_JOB_COL), job, 16) == 0) {
+				memcpy(out[i].text, name, len);
+				out[i].text[len] = '\0';
+				out[i].known = 1;
+			}
+	}
+	PQclear(found);
+	return 0;
 }
 
 /* list answers a page of runs; job_id (may be NULL) is a filter. */
@@ -165,7 +275,8 @@ list(struct req *r, const char *job_id)
 	PGresult	*res;
 	const char	*values[8];
 	char		 limit[16], at[32], status[32], since[64], msg[256];
-	char		 qjob[UTIL_UUID_LEN + 1];
+	char		 qjob[UTIL_UUID_LEN + 1], id[UTIL_UUID_LEN + 1];
+	struct run_name	*names;
 	int		 rc, err, m = 0, n = 0, rows, present;
 
 	pthread_once(&list_once, build_lists);
@@ -216,22 +327,51 @@ list(struct req *r, const char *job_id)
 	if ((rc = sql_conn(r, &c)) != 0)
 		return rc;
 	res = sql_run(c, &list_stmts[m], values, &err, msg, sizeof(msg));
-	sql_release(r, c);
-	if (res == NULL)
+	if (res == NULL) {
+		sql_release(r, c);
 		return http_fail(r, err, "could not list runs");
-	rows = PQntuples(res);
-	json_buf_init(&b, API_REPLY_MAX);
-	json_buf_puts(&b, "{\"items\":[");
-	for (int i = 0; i < rows && i < pg.limit; i++) {
-		if (i > 0)
-			json_buf_add(&b, ",", 1);
-		json_buf_puts(&b, PQgetvalue(res, i, 0));
 	}
-	json_buf_puts(&b, "],\"next_cursor\":");
+	rows = PQntuples(res);
 	if (rows > pg.limit)
-		http_cursor(&b, strtoll(PQgetvalue(res, pg.limit - 1, 1), NULL,
-		    10), PQgetvalue(res, pg.limit - 1, 2));
-	else
+		rows = pg.limit;
+	if ((names = malloc((size_t)(rows > 0 ? rows : 1) *
+	    sizeof(*names))) == NULL) {
+		sql_release(r, c);
+		PQclear(res);
+		return http_error(r, 500, "internal", NULL, "out of memory");
+	}
+	err = job_names(r, c, res, rows, names, msg, sizeof(msg));
+	sql_release(r, c);
+	if (err != 0) {
+		free(names);
+		PQclear(res);
+		return http_fail(r, err, "could not read job names");
+	}
+	json_buf_init(&b, API_REPLY_MAX);
+	json_buf_reserve(&b, (size_t)rows * 700 + 256);
+	json_buf_puts(&b, "{\"items\":[");
+	for (int i = 0; i < rows; i++) {
+		int col;
+
+		json_buf_add(&b, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+		col = sql_fields(&b, res, i, 0, run_fields, RUN_NAME_COL);
+		json_buf_puts(&b, ",\"job_name\":");
+		if (names[i].known)
+			json_buf_str(&b, names[i].text);
+		else
+			json_buf_puts(&b, "null");
+		json_buf_add(&b, ",", 1);
+		(void)sql_fields(&b, res, i, col + 1, run_fields +
+		    RUN_NAME_COL + 1, SQL_NFIELDS(run_fields) - RUN_NAME_COL - 1);
+		json_buf_add(&b, "}", 1);
+	}
+	free(names);
+	json_buf_puts(&b, "],\"next_cursor\":");
+	if (PQntuples(res) > pg.limit) {
+		sql_uuid(res, pg.limit - 1, 0, id);
+		http_cursor(&b, sql_time_us(res, pg.limit - 1, RUN_CREATED_COL),
+		    id);
+	} else
 		json_buf_puts(&b, "null");
 	json_buf_puts(&b, "}");
 	PQclear(res);
@@ -260,9 +400,12 @@ int
 runs_fetch(PGconn *c, const char *run_id, struct json_buf *b, char *msg,
     size_t msglen)
 {
+	static const struct sql_field counts[] = {
+		SQL_F("task_counts", SQL_JSON)
+	};
 	PGresult	*res;
 	const char	*values[1] = { run_id };
-	int		 err;
+	int		 err, col;
 
 	res = sql_run(c, &run_get_stmt, values, &err, msg, msglen);
 	if (res == NULL)
@@ -271,7 +414,11 @@ runs_fetch(PGconn *c, const char *run_id, struct json_buf *b, char *msg,
 		PQclear(res);
 		return ORK_ENOTFOUND;
 	}
-	json_buf_puts(b, PQgetvalue(res, 0, 0));
+	json_buf_add(b, "{", 1);
+	col = sql_fields(b, res, 0, 0, run_fields, SQL_NFIELDS(run_fields));
+	json_buf_add(b, ",", 1);
+	(void)sql_fields(b, res, 0, col, counts, 1);
+	json_buf_add(b, "}", 1);
 	PQclear(res);
 	return 0;
 }
@@ -355,7 +502,8 @@ runs_tasks(struct req *r)
 	for (int i = 0; i < rows; i++) {
 		if (i > 0)
 			json_buf_add(&b, ",", 1);
-		json_buf_puts(&b, PQgetvalue(res, i, 0));
+		sql_object(&b, res, i, 0, task_run_fields,
+		    SQL_NFIELDS(task_run_fields));
 	}
 	json_buf_puts(&b, "],\"next_cursor\":null}");
 	PQclear(res);
@@ -508,11 +656,15 @@ runs_retry(struct req *r)
 int
 tasks_get(struct req *r)
 {
+	static const struct sql_field attempts[] = {
+		SQL_F("attempts", SQL_JSON)
+	};
+	struct json_buf	 b;
 	PGconn		*c;
 	PGresult	*res;
 	const char	*values[1] = { r->id };
 	char		 msg[256];
-	int		 rc, err;
+	int		 rc, err, col;
 
 	if ((rc = sql_conn(r, &c)) != 0)
 		return rc;
@@ -525,18 +677,24 @@ tasks_get(struct req *r)
 		return http_error(r, 404, "not_found", NULL, "no task run %s",
 		    r->id);
 	}
-	rc = http_reply(r, 200, NULL, PQgetvalue(res, 0, 0));
+	json_buf_init(&b, API_REPLY_MAX);
+	json_buf_add(&b, "{", 1);
+	col = sql_fields(&b, res, 0, 0, task_run_fields,
+	    SQL_NFIELDS(task_run_fields));
+	json_buf_add(&b, ",", 1);
+	(void)sql_fields(&b, res, 0, col, attempts, 1);
+	json_buf_add(&b, "}", 1);
 	PQclear(res);
-	return rc;
+	return http_reply_buf(r, 200, NULL, &b);
 }
 
 /* A log cursor: base64url of "log:<log_id>". */
 static void
-log_cursor(struct json_buf *b, const char *log_id)
+log_cursor(struct json_buf *b, int64_t log_id)
 {
 	char raw[48], enc[80];
 
-	snprintf(raw, sizeof(raw), "log:%s", log_id);
+	snprintf(raw, sizeof(raw), "log:%lld", (long long)log_id);
 	text_b64url_encode((const unsigned char *)raw, strlen(raw), enc,
 	    sizeof(enc));
 	json_buf_str(b, enc);
@@ -626,19 +784,19 @@ tasks_logs(struct req *r)
 	for (int i = 0; i < rows && i < limit_n; i++) {
 		if (i > 0)
 			json_buf_add(&b, ",", 1);
-		json_buf_puts(&b, PQgetvalue(res, i, 0));
+		sql_object(&b, res, i, 0, log_fields, SQL_NFIELDS(log_fields));
 	}
 	json_buf_puts(&b, "],\"next_cursor\":");
 	if (rows > limit_n)
-		log_cursor(&b, PQgetvalue(res, (int)limit_n - 1, 1));
+		log_cursor(&b, sql_int(res, (int)limit_n - 1, 0));
 	else
 		json_buf_puts(&b, "null");
 	json_buf_puts(&b, ",\"follow_cursor\":");
 	if (rows > 0)
-		log_cursor(&b, PQgetvalue(res, (rows > limit_n ? (int)limit_n :
-		    rows) - 1, 1));
+		log_cursor(&b, sql_int(res, (rows > limit_n ? (int)limit_n :
+		    rows) - 1, 0));
 	else
-		log_cursor(&b, after_s);
+		log_cursor(&b, after);
 	json_buf_puts(&b, "}");
 	PQclear(res);
 	return http_reply_buf(r, 200, NULL, &b);

@@ -11,6 +11,7 @@
  * so a failed attempt aborts nothing.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "tz.h"
 
 /* Connections and statements per connection remembered. */
 #define SQL_CONNS_MAX	512
@@ -188,7 +190,8 @@ sql_run(PGconn *c, const struct sql_stmt *s, const char *const *values,
 		if (p->n < SQL_STMTS_MAX)
 			p->stmts[p->n++] = s;
 	}
-	res = PQexecPrepared(c, s->name, s->nparams, values, NULL, NULL, 0);
+	res = PQexecPrepared(c, s->name, s->nparams, values, NULL, NULL,
+	    s->binary);
 	if (sqlstate_is(res, "26000") && PQtransactionStatus(c) ==
 	    PQTRANS_IDLE) {
 		/* not prepared after all: the record was stale */
@@ -196,11 +199,13 @@ sql_run(PGconn *c, const struct sql_stmt *s, const char *const *values,
 		if (prepare(c, s) != 0)
 			goto fallback;
 		res = PQexecPrepared(c, s->name, s->nparams, values, NULL,
-		    NULL, 0);
+		    NULL, s->binary);
 	}
 	return take(c, res, err, msg, msglen);
 fallback:
-	return sql_exec(c, s->text, s->nparams, values, err, msg, msglen);
+	res = PQexecParams(c, s->text, s->nparams, NULL, values, NULL, NULL,
+	    s->binary);
+	return take(c, res, err, msg, msglen);
 }
 
 /* sql_exec runs a statement with text parameters, unprepared. */
@@ -212,6 +217,330 @@ sql_exec(PGconn *c, const char *sql, int n, const char *const *values,
 
 	res = PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0);
 	return take(c, res, err, msg, msglen);
+}
+
+/* sql_exec_binary is sql_exec with results in binary format. */
+PGresult *
+sql_exec_binary(PGconn *c, const char *sql, int n, const char *const *values,
+    int *err, char *msg, size_t msglen)
+{
+	PGresult *res;
+
+	res = PQexecParams(c, sql, n, NULL, values, NULL, NULL, 1);
+	return take(c, res, err, msg, msglen);
+}
+
+/* ---- binary results to JSON -------------------------------------- */
+
+/* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+#define PG_EPOCH_US	INT64_C(946684800000000)
+#define PG_JSONOID	114
+#define PG_JSONBOID	3802
+
+static uint64_t
+be(const char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
+}
+
+/* sql_int reads an int2, int4 or int8 column of a binary result. */
+int64_t
+sql_int(const PGresult *res, int row, int col)
+{
+	const char	*p = PQgetvalue(res, row, col);
+	int		 n = PQgetlength(res, row, col);
+
+	if (n == 2)
+		return (int16_t)be(p, 2);
+	if (n == 4)
+		return (int32_t)be(p, 4);
+	if (n == 8)
+		return (int64_t)be(p, 8);
+	return 0;
+}
+
+/* sql_time_us reads a timestamptz of a binary result as Unix us. */
+int64_t
+sql_time_us(const PGresult *res, int row, int col)
+{
+	if (PQgetlength(res, row, col) != 8)
+		return 0;
+	return (int64_t)be(PQgetvalue(res, row, col), 8) + PG_EPOCH_US;
+}
+
+/* sql_uuid writes a uuid column of a binary result as text. */
+void
+sql_uuid(const PGresult *res, int row, int col, char out[UTIL_UUID_LEN + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)PQgetvalue(res, row,
+	    col);
+	size_t			 o = 0;
+
+	if (PQgetlength(res, row, col) != 16) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[p[i] >> 4];
+		out[o++] = hex[p[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+/* room makes sure n more bytes fit: 0, or -1 when the buffer failed. */
+static int
+room(struct json_buf *b, size_t n)
+{
+	if (b->data != NULL && !b->failed && n < b->cap - b->len)
+		return 0;
+	json_buf_reserve(b, n);
+	return json_buf_ok(b) != 0 || b->data == NULL ? -1 : 0;
+}
+
+/* put copies into room already made (see room). */
+static void
+put(struct json_buf *b, const char *s, size_t n)
+{
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+static char *
+digits(char *p, int64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+/* The last day converted, per thread. */
+static _Thread_local int64_t	last_days = INT64_MIN;
+static _Thread_local int64_t	last_year;
+static _Thread_local int	last_month, last_day;
+
+/*
+ * time_text writes Unix us as a quoted RFC 3339 UTC time into p (30
+ * bytes) and returns the end, or NULL outside years 0 to 9999.
+ */
+static char *
+time_text(char *p, int64_t us)
+{
+	int64_t	secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
+	int64_t	frac = us - secs * 1000000, days, year;
+	int	sod, month, day;
+
+	days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	sod = (int)(secs - days * 86400);
+	/* the times of one answer mostly fall on a few days */
+	if (days == last_days) {
+		year = last_year;
+		month = last_month;
+		day = last_day;
+	} else {
+		tz_civil_from_days(days, &year, &month, &day);
+		last_days = days;
+		last_year = year;
+		last_month = month;
+		last_day = day;
+	}
+	if (year < 0 || year > 9999)
+		return NULL;
+	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ", without printf: it is hot */
+	*p++ = '"';
+	p = digits(p, year, 4);
+	*p++ = '-';
+	p = digits(p, month, 2);
+	*p++ = '-';
+	p = digits(p, day, 2);
+	*p++ = 'T';
+	p = digits(p, sod / 3600, 2);
+	*p++ = ':';
+	p = digits(p, sod / 60 % 60, 2);
+	*p++ = ':';
+	p = digits(p, sod % 60, 2);
+	*p++ = '.';
+	p = digits(p, frac, 6);
+	*p++ = 'Z';
+	*p++ = '"';
+	return p;
+}
+
+/* sql_json_time writes Unix us as a quoted RFC 3339 UTC time. */
+void
+sql_json_time(struct json_buf *b, int64_t us)
+{
+	char out[40], *end = time_text(out, us);
+
+	if (end == NULL)
+		json_buf_add(b, "null", 4);
+	else
+		json_buf_add(b, out, (size_t)(end - out));
+}
+
+/* int_text writes a decimal integer into p (21 bytes); returns the end. */
+static char *
+int_text(char *p, int64_t v)
+{
+	char	 tmp[24], *t = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--t = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--t = '-';
+	memcpy(p, t, (size_t)(tmp + sizeof(tmp) - t));
+	return p + (tmp + sizeof(tmp) - t);
+}
+
+/* uuid_text writes 16 bytes as a quoted UUID into p (38 bytes). */
+static char *
+uuid_text(char *p, const unsigned char *u)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*p++ = '"';
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u[i] >> 4];
+		*p++ = hex[u[i] & 15];
+	}
+	*p++ = '"';
+	return p;
+}
+
+static void
+value(struct json_buf *b, const PGresult *res, int row, int col,
+    enum sql_kind kind)
+{
+	const char	*p;
+	char		*end;
+	int		 n;
+
+	if (PQgetisnull(res, row, col)) {
+		json_buf_add(b, "null", 4);
+		return;
+	}
+	p = PQgetvalue(res, row, col);
+	n = PQgetlength(res, row, col);
+	switch (kind) {
+	case SQL_TEXT:
+		json_buf_strn(b, p, (size_t)n);
+		return;
+	case SQL_JSON:
+		/* jsonb goes out as a version byte and its text */
+		if (PQftype(res, col) == PG_JSONBOID && n > 0)
+			json_buf_add(b, p + 1, (size_t)n - 1);
+		else
+			json_buf_add(b, p, (size_t)n);
+		return;
+	default:
+		break;
+	}
+	if (room(b, 48) != 0)
+		return;
+	end = b->data + b->len;
+	switch (kind) {
+	case SQL_UUID:
+		end = n == 16 ? uuid_text(end, (const unsigned char *)p) : NULL;
+		break;
+	case SQL_TIME:
+		end = n == 8 ? time_text(end, sql_time_us(res, row, col)) : NULL;
+		break;
+	case SQL_INT:
+		end = int_text(end, sql_int(res, row, col));
+		break;
+	case SQL_BOOL:
+		if (n == 1 && p[0]) {
+			memcpy(end, "true", 4);
+			end += 4;
+		} else {
+			memcpy(end, "false", 5);
+			end += 5;
+		}
+		break;
+	default:
+		end = NULL;
+		break;
+	}
+	if (end == NULL)
+		put(b, "null", 4);
+	else
+		b->len = (size_t)(end - b->data);
+}
+
+/*
+ * sql_fields appends members "name":value from the columns of row
+ * starting at col, one per field (SQL_OBJ* and SQL_END take none), and
+ * returns the next column.  The caller writes the braces around them.
+ */
+int
+sql_fields(struct json_buf *b, const PGresult *res, int row, int col,
+    const struct sql_field *f, int nf)
+{
+	int first = 1;
+
+	for (int i = 0; i < nf; i++) {
+		if (room(b, f[i].len + 8) != 0)
+			return col;
+		if (f[i].kind == SQL_END) {
+			put(b, "}", 1);
+			first = 0;
+			continue;
+		}
+		if (!first)
+			put(b, ",", 1);
+		first = 0;
+		put(b, "\"", 1);
+		put(b, f[i].name, f[i].len);
+		put(b, "\":", 2);
+		if (f[i].kind == SQL_OBJ_OR_NULL && PQgetisnull(res, row, col)) {
+			int depth = 1;
+
+			put(b, "null", 4);
+			/* skip the object's members and their columns */
+			while (depth > 0 && ++i < nf) {
+				if (f[i].kind == SQL_END)
+					depth--;
+				else if (f[i].kind == SQL_OBJ ||
+				    f[i].kind == SQL_OBJ_OR_NULL)
+					depth++;
+				else
+					col++;
+			}
+			continue;
+		}
+		if (f[i].kind == SQL_OBJ || f[i].kind == SQL_OBJ_OR_NULL) {
+			put(b, "{", 1);
+			first = 1;
+			continue;
+		}
+		value(b, res, row, col++, f[i].kind);
+	}
+	if (room(b, 1) == 0)
+		b->data[b->len] = '\0';
+	return col;
+}
+
+/* sql_object appends {fields} of one row starting at column col. */
+void
+sql_object(struct json_buf *b, const PGresult *res, int row, int col,
+    const struct sql_field *f, int nf)
+{
+	json_buf_add(b, "{", 1);
+	(void)sql_fields(b, res, row, col, f, nf);
+	json_buf_add(b, "}", 1);
 }
 
 /* sql_begin starts a transaction; 0 or a project error. */

@@ -76,13 +76,20 @@ ready_get(struct req *r)
 
 static const struct sql_stmt workers_stmt = {
 	"workers_list",
-	"SELECT json_build_object('worker_id', worker_id, 'hostname', "
-	"hostname, 'capacity', capacity, 'kinds', kinds, 'protocol_version', "
-	"protocol_version, 'status', status, 'registered_at', registered_at, "
-	"'last_heartbeat_at', last_heartbeat_at, 'running', (SELECT count(*) "
-	"FROM task_runs t WHERE t.status = 'running' AND t.lease_owner = "
-	"w.worker_id))::text FROM workers w ORDER BY worker_id LIMIT 1000",
-	0
+	"SELECT worker_id, hostname, capacity, to_json(kinds), "
+	"protocol_version, status, registered_at, last_heartbeat_at, "
+	"(SELECT count(*) FROM task_runs t WHERE t.status = 'running' AND "
+	"t.lease_owner = w.worker_id) FROM workers w ORDER BY worker_id "
+	"LIMIT 1000",
+	0, 1
+};
+
+static const struct sql_field worker_fields[] = {
+	SQL_F("worker_id", SQL_TEXT), SQL_F("hostname", SQL_TEXT),
+	SQL_F("capacity", SQL_INT), SQL_F("kinds", SQL_JSON),
+	SQL_F("protocol_version", SQL_INT), SQL_F("status", SQL_TEXT),
+	SQL_F("registered_at", SQL_TIME), SQL_F("last_heartbeat_at", SQL_TIME),
+	SQL_F("running", SQL_INT),
 };
 
 /* GET /workers: every worker the orchestrators know, by id. */
@@ -106,7 +113,8 @@ workers_list(struct req *r)
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (i > 0)
 			json_buf_add(&b, ",", 1);
-		json_buf_puts(&b, PQgetvalue(res, i, 0));
+		sql_object(&b, res, i, 0, worker_fields,
+		    SQL_NFIELDS(worker_fields));
 	}
 	json_buf_puts(&b, "],\"next_cursor\":null}");
 	PQclear(res);

@@ -5,6 +5,8 @@
 #
 #   make bench-dispatch    orchestrator + 2 workers: tasks/s and latencies,
 #                          beside a bare PostgreSQL queue
+#   make bench-api         ork-api over 100,000 jobs and 1,000,000 runs:
+#                          GET /runs?limit=50 and GET /jobs/{id} with wrk
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,8 +26,15 @@ dispatch)
 	grep '^{' "$out/dispatch.tap" || { cat "$out/dispatch.tap"; exit 1; }
 	exit $rc
 	;;
+api)
+	ork_cluster_start bench-api "$out" || exit 1
+	"$build/tests/bench/api_bench" >"$out/api.tap" 2>&1
+	rc=$?
+	grep '^{' "$out/api.tap" || { cat "$out/api.tap"; exit 1; }
+	exit $rc
+	;;
 *)
-	echo "usage: tests/bench/run.sh dispatch" >&2
+	echo "usage: tests/bench/run.sh dispatch|api" >&2
 	exit 2
 	;;
 esac
