@@ -426,59 +426,73 @@ out:
 	strbuf_free(&kinds);
 }
 
+/* Leases claimed for a reply; the strings point into res. */
+struct lease_set {
+	PGresult	 *res;
+	Ork__TaskLease	 *leases;
+	Ork__TaskLease	**ptrs;
+	size_t		  n;
+};
+
 static void
-handle_lease(struct orch *o, struct control_thread *t, const struct msg *req,
+lease_set_free(struct lease_set *ls)
+{
+	free(ls->ptrs);
+	free(ls->leases);
+	PQclear(ls->res);
+	memset(ls, 0, sizeof(*ls));
+}
+
+/*
+ * lease_claim claims up to max tasks of the given kinds (none: any) for a
+ * worker.  Returns 0, or an error after answering the request.
+ */
+static int
+lease_claim(struct orch *o, struct control_thread *t, const char *worker_id,
+    char **kinds_in, size_t n_kinds, uint32_t max_tasks, struct lease_set *ls,
     struct msg_reply *rep)
 {
-	const Ork__LeaseTasks	*m = (const Ork__LeaseTasks *)req->body;
-	Ork__LeaseTasksReply	 r = ORK__LEASE_TASKS_REPLY__INIT;
-	Ork__TaskLease		*leases = NULL, **ptrs = NULL;
-	struct strbuf		 kinds;
-	char			 max[16], lease[16];
-	const char		*params[4];
-	PGconn			*conn;
-	PGresult		*res = NULL;
-	int			 n;
+	struct strbuf	 kinds;
+	char		 max[16], lease[16];
+	const char	*params[4];
+	PGconn		*conn;
+	int		 rc = ORK_EINVAL, n;
 
-	if (!valid_name(m->worker_id)) {
-		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "worker_id",
-		    "worker_id must be 1-%d printable characters", ORCH_MAX_ID);
-		return;
-	}
-	if (m->max_tasks < 1 || m->max_tasks > ORCH_MAX_LEASE_BATCH) {
+	memset(ls, 0, sizeof(*ls));
+	if (max_tasks < 1 || max_tasks > ORCH_MAX_LEASE_BATCH) {
 		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "max_tasks",
-		    "max_tasks %u is out of range 1-%d", m->max_tasks,
+		    "max_tasks %u is out of range 1-%d", max_tasks,
 		    ORCH_MAX_LEASE_BATCH);
-		return;
+		return rc;
 	}
 	strbuf_init(&kinds, 4096);
-	if (m->n_kinds > 0 && kinds_array(&kinds, m->kinds, m->n_kinds,
-	    rep) != 0)
+	if (n_kinds > 0 && kinds_array(&kinds, kinds_in, n_kinds, rep) != 0)
 		goto out;
 	conn = conn_get(o, t, rep);
 	if (conn == NULL)
 		goto out;
-	snprintf(max, sizeof(max), "%u", m->max_tasks);
+	snprintf(max, sizeof(max), "%u", max_tasks);
 	snprintf(lease, sizeof(lease), "%ld", o->cfg->lease_ms);
-	params[0] = m->worker_id;
-	params[1] = m->n_kinds > 0 ? strbuf_str(&kinds) : NULL;
+	params[0] = worker_id;
+	params[1] = n_kinds > 0 ? strbuf_str(&kinds) : NULL;
 	params[2] = max;
 	params[3] = lease;
-	res = sql_exec(conn, "lease", 4, params);
-	if (!ok_result(conn, res, "lease", rep))
+	ls->res = sql_exec(conn, "lease", 4, params);
+	if (!ok_result(conn, ls->res, "lease", rep))
 		goto out;
-	n = PQntuples(res);
+	n = PQntuples(ls->res);
 	if (n > 0) {
-		leases = calloc((size_t)n, sizeof(*leases));
-		ptrs = calloc((size_t)n, sizeof(*ptrs));
-		if (leases == NULL || ptrs == NULL) {
+		ls->leases = calloc((size_t)n, sizeof(*ls->leases));
+		ls->ptrs = calloc((size_t)n, sizeof(*ls->ptrs));
+		if (ls->leases == NULL || ls->ptrs == NULL) {
 			msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
 			    "out of memory");
 			goto out;
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		Ork__TaskLease *l = &leases[i];
+		Ork__TaskLease	*l = &ls->leases[i];
+		PGresult	*res = ls->res;
 
 		ork__task_lease__init(l);
 		l->task_run_id = PQgetvalue(res, i, 0);
@@ -496,17 +510,38 @@ handle_lease(struct orch *o, struct control_thread *t, const struct msg *req,
 		l->trace_id = PQgetvalue(res, i, 10);
 		l->task_order = (uint32_t)strtoul(PQgetvalue(res, i, 11), NULL,
 		    10);
-		ptrs[i] = l;
+		ls->ptrs[i] = l;
 	}
-	r.n_leases = (size_t)n;
-	r.leases = ptrs;
+	ls->n = (size_t)n;
+	rc = 0;
+out:
+	strbuf_free(&kinds);
+	if (rc != 0)
+		lease_set_free(ls);
+	return rc;
+}
+
+static void
+handle_lease(struct orch *o, struct control_thread *t, const struct msg *req,
+    struct msg_reply *rep)
+{
+	const Ork__LeaseTasks	*m = (const Ork__LeaseTasks *)req->body;
+	Ork__LeaseTasksReply	 r = ORK__LEASE_TASKS_REPLY__INIT;
+	struct lease_set	 ls;
+
+	if (!valid_name(m->worker_id)) {
+		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "worker_id",
+		    "worker_id must be 1-%d printable characters", ORCH_MAX_ID);
+		return;
+	}
+	if (lease_claim(o, t, m->worker_id, m->kinds, m->n_kinds, m->max_tasks,
+	    &ls, rep) != 0)
+		return;
+	r.n_leases = ls.n;
+	r.leases = ls.ptrs;
 	r.lease_ms = (uint32_t)o->cfg->lease_ms;
 	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_LEASE_TASKS_REPLY, &r.base);
-out:
-	free(ptrs);
-	free(leases);
-	PQclear(res);
-	strbuf_free(&kinds);
+	lease_set_free(&ls);
 }
 
 /* refs_arrays builds uuid[] and int[] literals from task refs. */
@@ -648,6 +683,7 @@ handle_report(struct orch *o, struct control_thread *t, const struct msg *req,
 	const char		*params[6];
 	PGconn			*conn;
 	PGresult		*res = NULL;
+	struct lease_set	 ls = { 0 };
 	unsigned		 next = 0;
 	size_t			 n = m->n_results;
 
@@ -756,10 +792,20 @@ handle_report(struct orch *o, struct control_thread *t, const struct msg *req,
 	r.recorded = recorded;
 	r.n_accepted = n;
 	r.accepted = accepted;
+	if (m->lease_max > 0) {
+		/* the worker's next batch, in the same round trip */
+		if (lease_claim(o, t, m->worker_id, m->kinds, m->n_kinds,
+		    m->lease_max, &ls, rep) != 0)
+			goto out;
+		r.n_leases = ls.n;
+		r.leases = ls.ptrs;
+		r.lease_ms = (uint32_t)o->cfg->lease_ms;
+	}
 	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_REPORT_TASK_REPLY, &r.base);
 	if (next > 0)
 		events_publish_work(o, next);
 out:
+	lease_set_free(&ls);
 	free(recorded);
 	free(accepted);
 	PQclear(res);

@@ -235,6 +235,29 @@ count_used(const struct worker *w)
 	return n;
 }
 
+/* start_leases fills free slots with leased tasks; returns how many. */
+static int
+start_leases(struct worker *w, Ork__TaskLease **leases, size_t n,
+    uint32_t lease_ms, int64_t sent)
+{
+	int got = 0;
+
+	if (lease_ms > 0)
+		w->lease_ms = lease_ms;
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < n; i++) {
+		for (long k = 0; k < w->cfg->concurrency; k++) {
+			if (!w->slots[k].used) {
+				slot_start(w, &w->slots[k], leases[i], sent);
+				got++;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	return got;
+}
+
 /* lease asks for up to free tasks; returns how many it got or an error. */
 static int
 lease(struct worker *w, int free_slots)
@@ -245,7 +268,7 @@ lease(struct worker *w, int free_slots)
 	struct msg		 reply;
 	char			 err[512];
 	int64_t			 sent = util_mono_ms();
-	int			 rc, got = 0;
+	int			 rc, got;
 
 	m.worker_id = w->id;
 	m.max_tasks = (uint32_t)free_slots;
@@ -258,19 +281,7 @@ lease(struct worker *w, int free_slots)
 		return rc;
 	}
 	r = (Ork__LeaseTasksReply *)reply.body;
-	if (r->lease_ms > 0)
-		w->lease_ms = r->lease_ms;
-	pthread_mutex_lock(&w->lock);
-	for (size_t i = 0; i < r->n_leases; i++) {
-		for (long k = 0; k < w->cfg->concurrency; k++) {
-			if (!w->slots[k].used) {
-				slot_start(w, &w->slots[k], r->leases[i], sent);
-				got++;
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&w->lock);
+	got = start_leases(w, r->leases, r->n_leases, r->lease_ms, sent);
 	msg_release(&reply);
 	return got;
 }
@@ -404,19 +415,24 @@ outcome_of(const struct slot *s)
 
 /*
  * report sends the results of finished tasks and frees their slots once
- * the orchestrator answered.  A task stopped because its lease was lost
- * is not reported: another worker may hold it now.
+ * the orchestrator answered; unless the worker is stopping, the same
+ * request leases tasks for the slots it frees (and any free already).  A
+ * task stopped because its lease was lost is not reported: another worker
+ * may hold it now.  Returns how many tasks were leased, or an error.
  */
 static int
-report(struct worker *w)
+report(struct worker *w, int may_lease)
 {
 	Ork__ReportTask		 m = ORK__REPORT_TASK__INIT;
+	Ork__ReportTaskReply	*r;
 	Ork__TaskResult		*res, **ptrs;
 	struct slot		**which;
 	struct msg		 reply;
+	const char		*kinds[32];
 	char			 err[512];
 	long			 cap = w->cfg->concurrency;
-	int			 n = 0, rc = 0;
+	int64_t			 sent;
+	int			 n = 0, rc = 0, free_after;
 
 	res = calloc((size_t)cap, sizeof(*res));
 	ptrs = calloc((size_t)cap, sizeof(*ptrs));
@@ -470,17 +486,26 @@ report(struct worker *w)
 	m.worker_id = w->id;
 	m.n_results = (size_t)n;
 	m.results = ptrs;
+	if (may_lease) {
+		free_after = (int)(cap - count_used(w) + n);
+		m.lease_max = free_after > 0 ? (uint32_t)free_after : 0;
+		m.n_kinds = executor_kinds(kinds, 32);
+		m.kinds = (char **)(uintptr_t)kinds;
+	}
+	sent = util_mono_ms();
 	rc = msg_call(w->req, ORK__MSG_TYPE__MSG_REPORT_TASK, &m.base, NULL,
 	    (int)w->cfg->request_timeout_ms, &reply, err, sizeof(err));
 	if (rc != 0) {
 		log_warn("could not report %d results: %s", n, err);
 		goto out;
 	}
-	msg_release(&reply);
 	pthread_mutex_lock(&w->lock);
 	for (int i = 0; i < n; i++)
 		slot_clear(which[i]);
 	pthread_mutex_unlock(&w->lock);
+	r = (Ork__ReportTaskReply *)reply.body;
+	rc = start_leases(w, r->leases, r->n_leases, r->lease_ms, sent);
+	msg_release(&reply);
 out:
 	free(res);
 	free(ptrs);
@@ -610,15 +635,26 @@ dispatch_run(struct worker *w)
 			pthread_mutex_unlock(&w->lock);
 		}
 		check_deadlines(w, now);
+		/* first, so that a stream of quick tasks cannot starve it */
+		if (now >= next_beat) {
+			rc = heartbeat(w);
+			if (rc == ORK_ENOTFOUND && register_worker(w) != 0)
+				break;
+			next_beat = util_mono_ms() + w->heartbeat_ms;
+		}
 		if (any_done(w) && now >= next_report) {
-			if (report(w) != 0) {
+			int got = report(w, grace_end == 0);
+
+			if (got >= 0)
+				report_backoff = RETRY_MIN_MS;
+			if (got > 0)
+				continue;	/* inline tasks are done */
+			if (got < 0) {
 				/* results stay until the orchestrator has them */
 				next_report = now + report_backoff;
 				report_backoff = report_backoff * 2 >
 				    RETRY_MAX_MS ? RETRY_MAX_MS :
 				    report_backoff * 2;
-			} else {
-				report_backoff = RETRY_MIN_MS;
 			}
 		}
 		if (w->nlogq > 0)
@@ -626,12 +662,6 @@ dispatch_run(struct worker *w)
 		used = count_used(w);
 		if (grace_end != 0 && used == 0)
 			break;
-		if (now >= next_beat) {
-			rc = heartbeat(w);
-			if (rc == ORK_ENOTFOUND && register_worker(w) != 0)
-				break;
-			next_beat = util_mono_ms() + w->heartbeat_ms;
-		}
 		pthread_mutex_lock(&w->lock);
 		hint = w->hint;
 		w->hint = 0;
