@@ -7,6 +7,9 @@
 #                          beside a bare PostgreSQL queue
 #   make bench-api         ork-api over 100,000 jobs and 1,000,000 runs:
 #                          GET /runs?limit=50 and GET /jobs/{id} with wrk
+#   make bench-load        CSV/Parquet into PostgreSQL and DuckDB through
+#                          ork, beside psql's \copy and DuckDB's own readers
+#                          (ORK_BENCH_LOAD_ROWS, default 1,000,000)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,8 +36,15 @@ api)
 	grep '^{' "$out/api.tap" || { cat "$out/api.tap"; exit 1; }
 	exit $rc
 	;;
+load)
+	ork_cluster_start bench-load "$out" || exit 1
+	"$build/tests/bench/load_bench" >"$out/load.tap" 2>&1
+	rc=$?
+	grep '^{' "$out/load.tap" || { cat "$out/load.tap"; exit 1; }
+	exit $rc
+	;;
 *)
-	echo "usage: tests/bench/run.sh dispatch|api" >&2
+	echo "usage: tests/bench/run.sh dispatch|api|load" >&2
 	exit 2
 	;;
 esac
