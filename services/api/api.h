@@ -219,6 +219,21 @@ void	sql_uuid(const PGresult *res, int row, int col,
 	    char out[UTIL_UUID_LEN + 1]);
 int64_t	sql_int(const PGresult *res, int row, int col);
 void	sql_json_time(struct json_buf *b, int64_t unix_us);
+/* Longest text of a list statement. */
+#define SQL_LIST_TEXT_MAX 2048
+/* The statements of one list: one per combination of its filters. */
+struct sql_list {
+	const char		*name;		/* "runs_list" */
+	const char		*select;	/* inner SELECT ... WHERE true */
+	const char		*created;	/* "r.created_at" */
+	const char		*id;		/* "r.run_id" */
+	const char *const	*filters;	/* " AND r.job_id = $?::uuid" */
+	int			 nfilters;	/* at most 4 */
+	struct sql_stmt		 stmts[16];
+	char			 texts[16][SQL_LIST_TEXT_MAX];
+	char			 names[16][32];
+};
+void	sql_list_build(struct sql_list *l);
 int	sql_begin(PGconn *c);
 int	sql_commit(PGconn *c, char *msg, size_t msglen);
 void	sql_rollback(PGconn *c);

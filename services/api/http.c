@@ -13,11 +13,42 @@
 #include "log.h"
 #include "taskcfg.h"
 
+/* Answers up to this size go out in one write, headers and body. */
+#define HTTP_ONE_WRITE_MAX	(256 * 1024)
+
+/*
+ * http_reply writes a complete answer with a JSON body; headers (may be
+ * NULL) are extra "Name: value\r\n" lines.  Returns the status.
+ */
 int
 http_reply(struct req *r, int status, const char *headers, const char *json)
 {
+	char	 head[1024];
+	size_t	 len = strlen(json), hlen;
+	int	 n;
+	char	*one;
+
 	r->status = status;
-	return httpd_send_json(r->c, status, headers, json);
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s\r\n", status, httpd_status_text(status), len,
+	    headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return httpd_send_json(r->c, status, headers, json);
+	hlen = (size_t)n;
+	/* one write, one segment: no second send waiting on the first */
+	if (len <= HTTP_ONE_WRITE_MAX && (one = malloc(hlen + len)) != NULL) {
+		memcpy(one, head, hlen);
+		memcpy(one + hlen, json, len);
+		mg_write(r->c, one, hlen + len);
+		free(one);
+		return status;
+	}
+	mg_write(r->c, head, hlen);
+	mg_write(r->c, json, len);
+	return status;
 }
 
 /* http_reply_buf answers with the text of b, or 500 when it failed. */

@@ -79,60 +79,30 @@ static const struct sql_stmt job_exists_stmt = {
 	1, 0
 };
 
-/*
- * List variants: which filters a statement has, as bits.  Every list
- * statement is planned once for all calls (plan_cache_mode, main.c),
- * and a LIMIT given as a parameter would be planned as if a tenth of
- * the table were wanted; so the inner query has the largest LIMIT a
- * page can have, which keeps the keyset index scan, and the outer one
- * stops it after $1 rows (a scan only reads the rows asked of it; the
- * subquery's order is kept, nothing above it reorders).
- */
+/* The statements of GET /jobs: filters is_active, name (bits 1, 2). */
 #define JL_CURSOR	0x1
 #define JL_ACTIVE	0x2
 #define JL_NAME		0x4
-#define JL_VARIANTS	8
 
-static char		 list_text[JL_VARIANTS][2048];
-static char		 list_name[JL_VARIANTS][32];
-static struct sql_stmt	 list_stmts[JL_VARIANTS];
+static const char *const list_filters[] = {
+	" AND j.is_active = $?::boolean",
+	" AND j.job_name = $?",
+};
+
+static struct sql_list	 list = {
+	"jobs_list",
+	"SELECT " JOB_COLUMNS ", (SELECT count(*) FROM task_definitions t "
+	"WHERE t.job_id = j.job_id) FROM job_definitions j" JOB_LAST_RUN
+	" WHERE true",
+	"j.created_at", "j.job_id", list_filters, 2,
+	{ { NULL, NULL, 0, 0 } }, { "" }, { "" }
+};
 static pthread_once_t	 list_once = PTHREAD_ONCE_INIT;
 
-/* build_lists writes the statement of each filter combination. */
 static void
 build_lists(void)
 {
-	for (int m = 0; m < JL_VARIANTS; m++) {
-		char	*t = list_text[m];
-		size_t	 len = sizeof(list_text[m]), used;
-		int	 p = 2;
-
-		used = (size_t)snprintf(t, len, "SELECT * FROM (SELECT "
-		    JOB_COLUMNS ", (SELECT count(*) FROM task_definitions t "
-		    "WHERE t.job_id = j.job_id) FROM job_definitions j"
-		    JOB_LAST_RUN " WHERE true");
-		if (m & JL_CURSOR) {
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND (j.created_at, j.job_id) < (timestamptz "
-			    "'epoch' + $%d::int8 * interval '1 microsecond', "
-			    "$%d::uuid)", p, p + 1);
-			p += 2;
-		}
-		if (m & JL_ACTIVE)
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND j.is_active = $%d::boolean", p++);
-		if (m & JL_NAME)
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND j.job_name = $%d", p++);
-		snprintf(t + used, len - used, " ORDER BY j.created_at DESC, "
-		    "j.job_id DESC LIMIT %d) page LIMIT $1::int",
-		    API_LIMIT_MAX + 1);
-		snprintf(list_name[m], sizeof(list_name[m]), "jobs_list_%d", m);
-		list_stmts[m].name = list_name[m];
-		list_stmts[m].text = t;
-		list_stmts[m].nparams = p - 1;
-		list_stmts[m].binary = 1;
-	}
+	sql_list_build(&list);
 }
 
 /* GET /jobs */
@@ -179,7 +149,7 @@ jobs_list(struct req *r)
 	}
 	if ((rc = sql_conn(r, &c)) != 0)
 		return rc;
-	res = sql_run(c, &list_stmts[m], values, &err, msg, sizeof(msg));
+	res = sql_run(c, &list.stmts[m], values, &err, msg, sizeof(msg));
 	sql_release(r, c);
 	if (res == NULL)
 		return http_fail(r, err, "could not list jobs");

@@ -141,56 +141,30 @@ static const struct sql_stmt logs_attempt_stmt = {
 	4, 1
 };
 
-/*
- * List variants: which filters a statement has, as bits.  The inner
- * LIMIT is a constant and the outer one the page's (see jobs.c).
- */
+/* The statements of GET /runs: filters job_id, status, since. */
 #define RL_CURSOR	0x1
 #define RL_JOB		0x2
 #define RL_STATUS	0x4
 #define RL_SINCE	0x8
-#define RL_VARIANTS	16
 
-static char		 list_text[RL_VARIANTS][2048];
-static char		 list_name[RL_VARIANTS][32];
-static struct sql_stmt	 list_stmts[RL_VARIANTS];
+static const char *const list_filters[] = {
+	" AND r.job_id = $?::uuid",
+	" AND r.status = $?",
+	" AND r.created_at >= $?::timestamptz",
+};
+
+static struct sql_list	 list_runs = {
+	"runs_list",
+	"SELECT " RUN_LIST_COLUMNS " FROM job_runs r WHERE true",
+	"r.created_at", "r.run_id", list_filters, 3,
+	{ { NULL, NULL, 0, 0 } }, { "" }, { "" }
+};
 static pthread_once_t	 list_once = PTHREAD_ONCE_INIT;
 
 static void
 build_lists(void)
 {
-	for (int m = 0; m < RL_VARIANTS; m++) {
-		char	*t = list_text[m];
-		size_t	 len = sizeof(list_text[m]), used;
-		int	 p = 2;
-
-		used = (size_t)snprintf(t, len, "SELECT * FROM (SELECT "
-		    RUN_LIST_COLUMNS " FROM job_runs r WHERE true");
-		if (m & RL_CURSOR) {
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND (r.created_at, r.run_id) < (timestamptz "
-			    "'epoch' + $%d::int8 * interval '1 microsecond', "
-			    "$%d::uuid)", p, p + 1);
-			p += 2;
-		}
-		if (m & RL_JOB)
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND r.job_id = $%d::uuid", p++);
-		if (m & RL_STATUS)
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND r.status = $%d", p++);
-		if (m & RL_SINCE)
-			used += (size_t)snprintf(t + used, len - used,
-			    " AND r.created_at >= $%d::timestamptz", p++);
-		snprintf(t + used, len - used, " ORDER BY r.created_at DESC, "
-		    "r.run_id DESC LIMIT %d) page LIMIT $1::int",
-		    API_LIMIT_MAX + 1);
-		snprintf(list_name[m], sizeof(list_name[m]), "runs_list_%d", m);
-		list_stmts[m].name = list_name[m];
-		list_stmts[m].text = t;
-		list_stmts[m].nparams = p - 1;
-		list_stmts[m].binary = 1;
-	}
+	sql_list_build(&list_runs);
 }
 
 /* The job name of one run of a page. */
@@ -326,7 +300,7 @@ list(struct req *r, const char *job_id)
 	}
 	if ((rc = sql_conn(r, &c)) != 0)
 		return rc;
-	res = sql_run(c, &list_stmts[m], values, &err, msg, sizeof(msg));
+	res = sql_run(c, &list_runs.stmts[m], values, &err, msg, sizeof(msg));
 	if (res == NULL) {
 		sql_release(r, c);
 		return http_fail(r, err, "could not list runs");

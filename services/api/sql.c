@@ -543,6 +543,62 @@ sql_object(struct json_buf *b, const PGresult *res, int row, int col,
 	json_buf_add(b, "}", 1);
 }
 
+/*
+ * sql_list_build writes the statements of a list, one per combination
+ * of its filters (bit i of the index: filters[i] is in), newest first
+ * by (created, id); bit 0 is the cursor.  Parameters: $1 the page size
+ * plus one, then the cursor's ($2 created_at in Unix us, $3 id) when
+ * there is one, then one per filter present, in order.  Every list
+ * statement is planned once for all calls (plan_cache_mode, main.c),
+ * and a LIMIT given as a parameter would be planned as if a tenth of
+ * the table were wanted; so the inner query has the largest LIMIT a
+ * page can have, which keeps the keyset index scan, and the outer one
+ * stops it after $1 rows (a scan only reads the rows asked of it; the
+ * subquery's order is kept, nothing above it reorders).
+ */
+void
+sql_list_build(struct sql_list *l)
+{
+	int combos = 1 << (l->nfilters + 1);
+
+	for (int m = 0; m < combos && m < 16; m++) {
+		char	*t = l->texts[m];
+		size_t	 len = sizeof(l->texts[m]), used;
+		int	 p = 2;
+
+
+		used = (size_t)snprintf(t, len, "SELECT * FROM (%s", l->select);
+		if (m & 1) {
+			used += (size_t)snprintf(t + used, len - used,
+			    " AND (%s, %s) < (timestamptz 'epoch' + "
+			    "$%d::int8 * interval '1 microsecond', $%d::uuid)",
+			    l->created, l->id, p, p + 1);
+			p += 2;
+		}
+		for (int f = 0; f < l->nfilters; f++) {
+			const char	*q;
+			int		 at;
+
+			if (!(m & (2 << f)))
+				continue;
+			/* "$?" in a filter is its parameter's number */
+			q = strstr(l->filters[f], "$?");
+			at = q != NULL ? (int)(q - l->filters[f]) : 0;
+			used += (size_t)snprintf(t + used, len - used,
+			    "%.*s$%d%s", at, l->filters[f], p++, q != NULL ?
+			    q + 2 : "");
+		}
+		snprintf(t + used, len - used, " ORDER BY %s DESC, %s DESC "
+		    "LIMIT %d) page LIMIT $1::int", l->created, l->id,
+		    API_LIMIT_MAX + 1);
+		snprintf(l->names[m], sizeof(l->names[m]), "%s_%d", l->name, m);
+		l->stmts[m].name = l->names[m];
+		l->stmts[m].text = t;
+		l->stmts[m].nparams = p - 1;
+		l->stmts[m].binary = 1;
+	}
+}
+
 /* sql_begin starts a transaction; 0 or a project error. */
 int
 sql_begin(PGconn *c)

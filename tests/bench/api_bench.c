@@ -23,10 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-#include <cmocka.h>
-
-#include "harness.h"
+#include "api_util.h"
 #include "util.h"
 
 #define BENCH_PASSWORD "bench-password-1"
@@ -51,17 +48,6 @@ env_long(const char *name, long def)
 	if (*end != '\0' || n <= 0)
 		fail_msg("%s: \"%s\" is not a positive number", name, v);
 	return n;
-}
-
-static void
-exec_sql(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
 }
 
 /* to_ms reads a wrk duration ("812.00us", "1.20ms", "2.01s"). */
@@ -252,8 +238,8 @@ bench(void **state)
 	    "schedule, created_at) SELECT 'job-' || g, CASE WHEN g %% 3 = 0 "
 	    "THEN '0 * * * *' END, now() - (%ld - g) * interval '1 minute' "
 	    "FROM generate_series(1, %ld) g", jobs, jobs);
-	exec_sql(c, sql);
-	exec_sql(c, "INSERT INTO task_definitions (job_id, task_order, "
+	api_sql(c, sql);
+	api_sql(c, "INSERT INTO task_definitions (job_id, task_order, "
 	    "extractor_config, loader_config) SELECT job_id, 0, "
 	    "'{\"type\":\"http\",\"url\":\"https://api.example.com/v1/sales\"}',"
 	    " '{\"type\":\"duckdb\",\"db_path\":\"w.db\",\"table_name\":"
@@ -268,8 +254,8 @@ bench(void **state)
 	    "OVER (ORDER BY created_at) AS n FROM job_definitions) j ON j.n = "
 	    "1 + g %% %ld CROSS JOIN LATERAL (SELECT now() - (%ld - g) * "
 	    "interval '1 second' AS t) x", runs, jobs, runs);
-	exec_sql(c, sql);
-	exec_sql(c, "VACUUM ANALYZE");
+	api_sql(c, sql);
+	api_sql(c, "VACUUM ANALYZE");
 	gen_s = (double)(util_mono_ms() - t0) / 1000.0;
 
 	/* ork-api, no orchestrator needed for reads */

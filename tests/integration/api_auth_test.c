@@ -11,17 +11,6 @@
 
 #define NOBODY "0b7a4ad4-3b1e-4a56-b3f4-0e4b3bfc1d8c"
 
-static void
-exec_sql(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-}
-
 enum { WHO_NONE, WHO_BAD, WHO_VIEWER, WHO_OPERATOR, WHO_ADMIN, WHO_N };
 static const char *const who_names[WHO_N] = { "no token", "bad token",
     "viewer", "operator", "admin" };
@@ -427,7 +416,7 @@ test_login_tokens_users(void **state)
 	    "interval '1 second' WHERE token_id = '%s'", api_str(r.json,
 	    "token_id"));
 	api_resp_free(&r);
-	exec_sql(c, sql);
+	api_sql(c, sql);
 	api_call(&s, "GET", "/jobs", tmp, NULL, &r);
 	api_expect_error(&r, 401, "unauthorized", NULL);
 	api_resp_free(&r);
@@ -548,7 +537,7 @@ test_create_user_and_first_admin(void **state)
 	{
 		PGconn *c = h_db_connect(s.db);
 
-		exec_sql(c, "DELETE FROM users");
+		api_sql(c, "DELETE FROM users");
 		PQfinish(c);
 	}
 	{

@@ -47,17 +47,6 @@ wait_notify(PGconn *c, const char *want, int timeout_ms)
 }
 
 static void
-exec_sql(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-}
-
-static void
 test_routes_and_methods(void **state)
 {
 	struct api_stack	s;
@@ -130,7 +119,7 @@ test_create_issue_example(void **state)
 	(void)state;
 	api_stack_start(&s, "api_create", 0, NULL, NULL);
 	c = h_db_connect(s.db);
-	exec_sql(c, "LISTEN ork_schedule");
+	api_sql(c, "LISTEN ork_schedule");
 
 	assert_int_equal(api_call(&s, "POST", "/jobs", s.admin, issue_example,
 	    &r), 201);
@@ -315,14 +304,14 @@ test_list_pages(void **state)
 	api_stack_start(&s, "api_list", 0, NULL, NULL);
 	c = h_db_connect(s.db);
 	/* 120 jobs, one created per second back in time, some paused */
-	exec_sql(c, "INSERT INTO job_definitions (job_name, is_active, "
+	api_sql(c, "INSERT INTO job_definitions (job_name, is_active, "
 	    "created_at) SELECT 'job-' || g, g % 4 <> 0, "
 	    "now() - g * interval '1 second' FROM generate_series(1, 120) g");
-	exec_sql(c, "INSERT INTO task_definitions (job_id, task_order, "
+	api_sql(c, "INSERT INTO task_definitions (job_id, task_order, "
 	    "extractor_config) SELECT job_id, 0, '{\"type\":\"noop\"}' FROM "
 	    "job_definitions");
 	/* job-1 gets a run: it shows as last_run */
-	exec_sql(c, "INSERT INTO job_runs (job_id, status, triggered_by) "
+	api_sql(c, "INSERT INTO job_runs (job_id, status, triggered_by) "
 	    "SELECT job_id, 'failed', 'manual' FROM job_definitions WHERE "
 	    "job_name = 'job-1'");
 
@@ -410,7 +399,7 @@ test_put_patch_delete(void **state)
 	(void)state;
 	api_stack_start(&s, "api_update", 0, NULL, NULL);
 	c = h_db_connect(s.db);
-	exec_sql(c, "LISTEN ork_schedule");
+	api_sql(c, "LISTEN ork_schedule");
 	id = api_create_job(&s, "{\"job_name\":\"upd\",\"schedule\":"
 	    "\"*/5 * * * *\",\"tasks\":[{\"task_name\":\"a\","
 	    "\"extractor_config\":{\"type\":\"noop\"}},{\"task_name\":\"b\","
@@ -439,7 +428,7 @@ test_put_patch_delete(void **state)
 	/* nothing about the schedule changed: next_fire_at is left alone */
 	snprintf(sql, sizeof(sql), "UPDATE job_definitions SET next_fire_at = "
 	    "'2030-01-01T00:00:00Z' WHERE job_id = '%s'", id);
-	exec_sql(c, sql);
+	api_sql(c, sql);
 	assert_int_equal(api_call(&s, "PATCH", path, s.admin,
 	    "{\"description\":\"d\"}", &r), 200);
 	assert_string_equal(api_str(r.json, "description"), "d");
@@ -504,13 +493,13 @@ test_put_patch_delete(void **state)
 	/* DELETE: refused while a run is active, then done, then 404 */
 	snprintf(sql, sizeof(sql), "INSERT INTO job_runs (job_id, status, "
 	    "triggered_by) VALUES ('%s', 'running', 'manual')", id);
-	exec_sql(c, sql);
+	api_sql(c, sql);
 	api_call(&s, "DELETE", path, s.admin, NULL, &r);
 	api_expect_error(&r, 409, "conflict", NULL);
 	api_resp_free(&r);
 	snprintf(sql, sizeof(sql), "UPDATE job_runs SET status = 'failed', "
 	    "finished_at = now() WHERE job_id = '%s'", id);
-	exec_sql(c, sql);
+	api_sql(c, sql);
 	assert_int_equal(api_call(&s, "DELETE", path, s.admin, NULL, &r), 204);
 	api_resp_free(&r);
 	api_call(&s, "GET", path, s.admin, NULL, &r);

@@ -7,17 +7,6 @@
  */
 #include "api_util.h"
 
-static void
-exec_sql(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-}
-
 /* trigger runs a job and returns the new run's id (malloc'd). */
 static char *
 trigger(const struct api_stack *s, const char *job_id, const char *body)
@@ -280,7 +269,7 @@ test_run_lists(void **state)
 	(void)state;
 	api_stack_start(&s, "api_lists", 0, NULL, NULL);
 	c = h_db_connect(s.db);
-	exec_sql(c, "INSERT INTO job_definitions (job_name) VALUES ('a'), "
+	api_sql(c, "INSERT INTO job_definitions (job_name) VALUES ('a'), "
 	    "('b')");
 	h_db_value(c, "SELECT job_id FROM job_definitions WHERE job_name = "
 	    "'a'", job_a, sizeof(job_a));
@@ -294,7 +283,7 @@ test_run_lists(void **state)
 	    "'failed' ELSE 'success' END, 'manual', timestamptz "
 	    "'2024-05-01T00:00:00Z' + (g / 2) * interval '1 minute' FROM "
 	    "generate_series(1, 150) g", job_a, job_b);
-	exec_sql(c, sql);
+	api_sql(c, sql);
 
 	do {
 		const cJSON *it;
@@ -378,7 +367,7 @@ test_run_lists(void **state)
 	    "attempt, stream, line) SELECT '%s', CASE WHEN g <= 4 THEN 1 ELSE "
 	    "2 END, 'stdout', 'line ' || g FROM generate_series(1, 12) g",
 	    task_run);
-	exec_sql(c, sql);
+	api_sql(c, sql);
 	{
 		char	follow[256] = "";
 		int	lines = 0;
@@ -419,7 +408,7 @@ test_run_lists(void **state)
 		snprintf(sql, sizeof(sql), "INSERT INTO task_logs (task_run_id, "
 		    "attempt, stream, line) VALUES ('%s', 2, 'stderr', "
 		    "'late')", task_run);
-		exec_sql(c, sql);
+		api_sql(c, sql);
 		api_call(&s, "GET", path, s.admin, NULL, &r);
 		assert_string_equal(api_str(cJSON_GetArrayItem(
 		    cJSON_GetObjectItem(r.json, "items"), 0), "line"), "late");

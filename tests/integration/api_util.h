@@ -205,6 +205,18 @@ api_header(const struct api_resp *r, const char *name, char *out,
 	}
 }
 
+/* api_sql runs one statement on a test's own connection or fails. */
+static API_UNUSED void
+api_sql(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
 /* api_str returns a string member of an object, "" when absent. */
 static API_UNUSED const char *
 api_str(const cJSON *o, const char *name)
