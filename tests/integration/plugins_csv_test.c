@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -537,6 +538,67 @@ test_kill_mid_load_duckdb(void **state)
 	assert_string_equal(v, "300000:300000:1");
 }
 
+/* peak_rss_kib reads VmHWM (the peak resident set) of a process. */
+static long
+peak_rss_kib(pid_t pid)
+{
+	char	 path[64], line[256];
+	long	 kib = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Memory stays bounded: a CSV larger than the bound streams through a
+ * fresh worker whose peak resident set stays under 100 MiB.
+ */
+static void
+test_memory_bounded(void **state)
+{
+	char		 path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char		 job[40], run[40], st[32], v[64], pad[101];
+	struct stat	 sb;
+	FILE		*f;
+	long		 kib;
+
+	(void)state;
+	h_stop(&worker, SIGTERM, 5000);
+	h_worker_start(&worker, "plugins-csv-worker-mem", orch.control_url,
+	    orch.events_url, NULL);
+	h_tmpfile("mem.csv", path, sizeof(path));
+	memset(pad, 'x', 100);
+	pad[100] = '\0';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "id,a,b,c\n");
+	for (int i = 0; i < 1000000; i++)
+		fprintf(f, "%d,\"%s, %d\",%d.5,\n", i, pad, i, i);
+	fclose(f);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size > 100L * 1024 * 1024);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "memory", "");
+	job_create("memory bound", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 120000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT count(*) FROM memory", NULL, v, sizeof(v));
+	assert_string_equal(v, "1000000");
+	kib = peak_rss_kib(worker.pid);
+	print_message("# worker peak RSS %ld KiB for a %lld-byte CSV\n", kib,
+	    (long long)sb.st_size);
+	assert_true(kib > 0 && kib < 100 * 1024);
+	exec_dest("DROP TABLE memory");
+	unlink(path);
+}
+
 struct reader {
 	char		 url[H_URL_MAX];
 	volatile int	 stop;
@@ -655,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_kill_mid_load_postgres),
 		cmocka_unit_test(test_kill_mid_load_duckdb),
 		cmocka_unit_test(test_replace_with_reader),
+		cmocka_unit_test(test_memory_bounded),
 		cmocka_unit_test(test_secret_not_logged),
 	};
 
