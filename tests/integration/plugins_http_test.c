@@ -19,6 +19,7 @@
 #include <civetweb.h>
 #include <cmocka.h>
 #include <duckdb.h>
+#include <zlib.h>
 
 #include "harness.h"
 
@@ -127,6 +128,56 @@ on_cursor(struct mg_connection *c, void *arg)
 	return 200;
 }
 
+/* The CSV served over HTTP: 50,000 rows (over 1 MiB), and gzipped. */
+static char	*csv_text, *csv_gz;
+static size_t	 csv_len, csv_gz_len;
+
+static void
+make_csv(void)
+{
+	z_stream	z;
+	size_t		cap = 4u * 1024 * 1024, n = 0;
+
+	csv_text = malloc(cap);
+	assert_non_null(csv_text);
+	n += (size_t)snprintf(csv_text + n, cap - n, "id,label\r\n");
+	for (int i = 0; i < 50000; i++)
+		n += (size_t)snprintf(csv_text + n, cap - n,
+		    "%d,\"line %d, with\nbreak\"\r\n", i, i);
+	csv_len = n;
+	csv_gz = malloc(cap);
+	assert_non_null(csv_gz);
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)csv_text;
+	z.avail_in = (uInt)csv_len;
+	z.next_out = (Bytef *)csv_gz;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	csv_gz_len = cap - z.avail_out;
+	deflateEnd(&z);
+}
+
+/* /file.csv and /file.csv.gz, written in 64 KiB pieces. */
+static int
+on_file(struct mg_connection *c, void *arg)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(c);
+	int				 gz = strstr(ri->local_uri, ".gz") != NULL;
+	const char			*p = gz ? csv_gz : csv_text;
+	size_t				 len = gz ? csv_gz_len : csv_len;
+
+	(void)arg;
+	mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", len);
+	for (size_t off = 0; off < len; off += 65536)
+		if (mg_write(c, p + off, len - off < 65536 ? len - off : 65536)
+		    <= 0)
+			break;
+	return 200;
+}
+
 static int
 setup(void **state)
 {
@@ -142,6 +193,8 @@ setup(void **state)
 	mg_set_request_handler(web, "/pages", on_pages, NULL);
 	mg_set_request_handler(web, "/link", on_link, NULL);
 	mg_set_request_handler(web, "/cursor", on_cursor, NULL);
+	make_csv();
+	mg_set_request_handler(web, "/file.csv", on_file, NULL);
 	h_db_create("plugins_http", 1, db, sizeof(db));
 	h_db_create("plugins_http_dest", 0, dest, sizeof(dest));
 	conn = h_db_connect(db);
@@ -161,6 +214,8 @@ teardown(void **state)
 	h_stop(&worker, SIGTERM, 5000);
 	h_stop(&orch.p, SIGTERM, 5000);
 	mg_stop(web);
+	free(csv_text);
+	free(csv_gz);
 	PQfinish(conn);
 	PQfinish(dconn);
 	return 0;
@@ -310,6 +365,36 @@ test_cursor_and_404(void **state)
 	assert_non_null(strstr(v, "/none answered 404"));
 }
 
+/* A CSV behind a URL streams in, plain and gzipped; a 404 fails. */
+static void
+test_csv_over_http(void **state)
+{
+	char	ex[1024], lo[512], run[40], st[32], v[1024];
+
+	(void)state;
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": "
+	    "\"http://127.0.0.1:%d/file.csv\"}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "csv_url");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": "
+	    "\"http://127.0.0.1:%d/file.csv.gz\"}", web_port);
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT count(*) || ':' || count(DISTINCT id) || ':' || "
+	    "max(label) FILTER (WHERE id = '49999') FROM csv_url", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "100000:50000:line 49999, with\nbreak");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": "
+	    "\"http://127.0.0.1:%d/missing.csv\"}", web_port);
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "missing.csv"));
+	assert_non_null(strstr(v, "404"));
+}
+
 int
 main(void)
 {
@@ -317,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_pages_retries_into_postgres),
 		cmocka_unit_test(test_link_into_duckdb),
 		cmocka_unit_test(test_cursor_and_404),
+		cmocka_unit_test(test_csv_over_http),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,10 @@
 /*
  * csv.c - the csv extractor: a local file, plain or gzip (zlib reads
- * both), parsed by common/csv.c into batches of text values.
+ * both), or an http(s) URL streamed through libcurl (gzip when "gzip" is
+ * true or the path ends in .gz; a Content-Encoding is undone by curl),
+ * parsed by common/csv.c into batches of text values.  A URL is read as
+ * the parser asks for bytes: at most CSV_NET_BUFFER bytes wait in memory,
+ * the transfer pauses while the buffer is full.
  *
  * Config (common/taskcfg.c): path, delimiter, quote, escape, header
  * (default true), columns (names; with a header they replace its names,
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <zlib.h>
 
 #include "csv.h"
@@ -22,9 +27,25 @@
 #include "../plugin.h"
 
 #define CSV_GZ_BUFFER (256 * 1024)
+#define CSV_NET_BUFFER (1024 * 1024)
+
+/* A CSV file behind an http(s) URL. */
+struct csv_url {
+	CURLM		*multi;
+	CURL		*easy;
+	char		*net;		/* bytes received, not yet parsed */
+	size_t		 len, pos;
+	int		 paused, finished, added;
+	CURLcode	 result;
+	int		 gz, z_ready, z_end;
+	z_stream	 z;
+};
 
 struct csv_src {
+	struct task_ctx	*ctx;
 	gzFile		 gz;
+	struct csv_url	*url;
+	char		 read_error[256];
 	struct csv	*reader;
 	int		 skip_bad;
 	int		 header;
@@ -52,6 +73,204 @@ gz_read(void *arg, char *buf, size_t len, size_t *got)
 	return 0;
 }
 
+static size_t
+url_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct csv_url	*u = arg;
+	size_t		 len = size * n;
+
+	if (u->pos > 0 && u->pos == u->len)
+		u->pos = u->len = 0;
+	if (u->len + len > CSV_NET_BUFFER && u->pos > 0) {
+		memmove(u->net, u->net + u->pos, u->len - u->pos);
+		u->len -= u->pos;
+		u->pos = 0;
+	}
+	if (u->len + len > CSV_NET_BUFFER) {
+		u->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;	/* curl hands it over again */
+	}
+	memcpy(u->net + u->len, p, len);
+	u->len += len;
+	return len;
+}
+
+static int
+url_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
+    curl_off_t d)
+{
+	struct csv_src *s = arg;
+
+	(void)a, (void)b, (void)c, (void)d;
+	return plugin_stopped(s->ctx);
+}
+
+/* url_take moves what is buffered (inflated when gzip) into buf. */
+static int
+url_take(struct csv_src *s, char *buf, size_t len, size_t *got)
+{
+	struct csv_url *u = s->url;
+
+	*got = 0;
+	if (!u->gz) {
+		size_t n = u->len - u->pos < len ? u->len - u->pos : len;
+
+		memcpy(buf, u->net + u->pos, n);
+		u->pos += n;
+		*got = n;
+		return 0;
+	}
+	if (u->z_end)
+		return 0;
+	u->z.next_in = (Bytef *)(u->net + u->pos);
+	u->z.avail_in = (uInt)(u->len - u->pos);
+	u->z.next_out = (Bytef *)buf;
+	u->z.avail_out = (uInt)(len > (1u << 30) ? 1u << 30 : len);
+	{
+		int zr = inflate(&u->z, Z_NO_FLUSH);
+
+		if (zr == Z_STREAM_END)
+			u->z_end = 1;
+		else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			snprintf(s->read_error, sizeof(s->read_error), "the "
+			    "gzip data is damaged: %s", u->z.msg != NULL ?
+			    u->z.msg : "inflate failed");
+			return ORK_EIO;
+		}
+	}
+	u->pos = u->len - u->z.avail_in;
+	*got = (size_t)((char *)u->z.next_out - buf);
+	return 0;
+}
+
+static int
+url_read(void *arg, char *buf, size_t len, size_t *got)
+{
+	struct csv_src	*s = arg;
+	struct csv_url	*u = s->url;
+	int		 rc, running;
+
+	for (;;) {
+		if ((rc = url_take(s, buf, len, got)) != 0 || *got > 0)
+			return rc;
+		if (u->gz && u->z_end)
+			return 0;
+		if (u->finished) {
+			if (u->result == CURLE_HTTP_RETURNED_ERROR) {
+				long status = 0;
+
+				curl_easy_getinfo(u->easy, CURLINFO_RESPONSE_CODE,
+				    &status);
+				snprintf(s->read_error, sizeof(s->read_error),
+				    "the server answered %ld", status);
+				return ORK_EIO;
+			}
+			if (u->result != CURLE_OK) {
+				snprintf(s->read_error, sizeof(s->read_error),
+				    "%s", curl_easy_strerror(u->result));
+				return ORK_EIO;
+			}
+			if (u->gz && !u->z_end) {
+				snprintf(s->read_error, sizeof(s->read_error),
+				    "the gzip data ends early");
+				return ORK_EIO;
+			}
+			return 0;
+		}
+		if (plugin_stopped(s->ctx))
+			return ORK_ECANCELED;
+		if (u->paused) {
+			u->paused = 0;
+			curl_easy_pause(u->easy, CURLPAUSE_CONT);
+		}
+		curl_multi_perform(u->multi, &running);
+		if (running == 0) {
+			CURLMsg	*m;
+			int	 left;
+
+			while ((m = curl_multi_info_read(u->multi, &left)) !=
+			    NULL)
+				if (m->msg == CURLMSG_DONE)
+					u->result = m->data.result;
+			u->finished = 1;
+			continue;
+		}
+		if (u->len == u->pos && !u->paused)
+			curl_multi_poll(u->multi, NULL, 0, 100, NULL);
+	}
+}
+
+static void
+url_close(struct csv_url *u)
+{
+	if (u == NULL)
+		return;
+	if (u->added)
+		curl_multi_remove_handle(u->multi, u->easy);
+	if (u->easy != NULL)
+		curl_easy_cleanup(u->easy);
+	if (u->multi != NULL)
+		curl_multi_cleanup(u->multi);
+	if (u->z_ready)
+		inflateEnd(&u->z);
+	free(u->net);
+	free(u);
+}
+
+static int
+url_open(struct csv_src *s, int gzip)
+{
+	struct csv_url *u;
+
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return ORK_ENOMEM;
+	s->url = u;
+	u->gz = gzip;
+	u->net = malloc(CSV_NET_BUFFER);
+	u->multi = curl_multi_init();
+	u->easy = curl_easy_init();
+	if (u->net == NULL || u->multi == NULL || u->easy == NULL)
+		return ORK_ENOMEM;
+	if (gzip) {
+		if (inflateInit2(&u->z, 16 + MAX_WBITS) != Z_OK)
+			return ORK_ENOMEM;
+		u->z_ready = 1;
+	}
+	curl_easy_setopt(u->easy, CURLOPT_URL, s->path);
+	curl_easy_setopt(u->easy, CURLOPT_WRITEFUNCTION, url_write);
+	curl_easy_setopt(u->easy, CURLOPT_WRITEDATA, u);
+	curl_easy_setopt(u->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(u->easy, CURLOPT_XFERINFOFUNCTION, url_progress);
+	curl_easy_setopt(u->easy, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(u->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->easy, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(u->easy, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(u->easy, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(u->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(u->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(u->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(u->easy, CURLOPT_USERAGENT, "ork-worker");
+	curl_easy_setopt(u->easy, CURLOPT_CONNECTTIMEOUT, 15L);
+	/* a transfer that stalls for a minute fails */
+	curl_easy_setopt(u->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(u->easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(u->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(u->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (curl_multi_add_handle(u->multi, u->easy) != CURLM_OK)
+		return ORK_ENOMEM;
+	u->added = 1;
+	return 0;
+}
+
+/* is_url says whether a path is an http(s) URL. */
+static int
+is_url(const char *p)
+{
+	return strncasecmp(p, "http://", 7) == 0 ||
+	    strncasecmp(p, "https://", 8) == 0;
+}
+
 /* one_char reads an optional one-character option. */
 static char
 one_char(const cJSON *cfg, const char *name, char dflt)
@@ -76,11 +295,9 @@ csv_validate(struct task_ctx *ctx, const cJSON *cfg)
 		    "a file path is needed");
 		return ORK_EINVAL;
 	}
-	if (strncmp(path, "http://", 7) == 0 ||
-	    strncmp(path, "https://", 8) == 0) {
+	if (strlen(path) >= 4096) {
 		snprintf(ctx->error, sizeof(ctx->error), "extractor_config.path: "
-		    "reading CSV from a URL is not supported by this worker; "
-		    "give a local file");
+		    "longer than 4095 bytes");
 		return ORK_EINVAL;
 	}
 	if (cJSON_IsFalse(header) && !cJSON_IsArray(cols)) {
@@ -109,6 +326,7 @@ csv_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ORK_ENOMEM;
+	s->ctx = ctx;
 	snprintf(s->path, sizeof(s->path), "%s", plugin_cfg_string(cfg,
 	    "path"));
 	header = cJSON_GetObjectItemCaseSensitive(cfg, "header");
@@ -122,6 +340,22 @@ csv_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
 	o.delimiter = one_char(cfg, "delimiter", ',');
 	o.quote = one_char(cfg, "quote", '"');
 	o.escape = one_char(cfg, "escape", o.quote);
+	if (is_url(s->path)) {
+		size_t		 pl = strlen(s->path);
+		const cJSON	*gz = cJSON_GetObjectItemCaseSensitive(cfg, "gzip");
+
+		rc = url_open(s, cJSON_IsTrue(gz) || (!cJSON_IsFalse(gz) &&
+		    pl > 3 && strcmp(s->path + pl - 3, ".gz") == 0));
+		if (rc != 0)
+			goto fail;
+		s->reader = csv_new(&o, url_read, s);
+		if (s->reader == NULL) {
+			rc = ORK_ENOMEM;
+			goto fail;
+		}
+		*state = s;
+		return 0;
+	}
 	s->gz = gzopen(s->path, "rb");
 	if (s->gz == NULL) {
 		snprintf(ctx->error, sizeof(ctx->error), "extractor_config.path: "
@@ -141,6 +375,7 @@ csv_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
 fail:
 	if (s->gz != NULL)
 		gzclose(s->gz);
+	url_close(s->url);
 	free(s);
 	return rc;
 }
@@ -208,7 +443,8 @@ csv_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
 			break;
 		if (rc < 0 && rc != ORK_EINVAL && rc != ORK_ETOOBIG) {
 			snprintf(ctx->error, sizeof(ctx->error), "%.200s: %s",
-			    s->path, csv_error(s->reader));
+			    s->path, s->read_error[0] != '\0' ? s->read_error :
+			    csv_error(s->reader));
 			return rc;
 		}
 		if (rc < 0) {
@@ -275,6 +511,7 @@ csv_close(void *state)
 	csv_free(s->reader);
 	if (s->gz != NULL)
 		gzclose(s->gz);
+	url_close(s->url);
 	free(s);
 }
 
