@@ -630,6 +630,8 @@ BEGIN
 				WHERE nxt.run_id = v.run_id)
 			    AND NOT EXISTS (SELECT 1 FROM task_runs o
 				WHERE o.run_id = v.run_id
+				    AND o.run_id = ANY (ARRAY(SELECT run_id
+					FROM v))
 				    AND o.task_run_id <> v.task_run_id
 				    AND o.status <> 'success')
 			RETURNING j.run_id, j.job_id
@@ -891,3 +893,16 @@ BEGIN
 	RETURN v_count;
 END
 $$;
+
+-- The planner takes a CTE or an unnested array for one row and would join
+-- batches of hundreds by nested loops, comparing every row with every
+-- other.  Each table in these statements is reached through an index on
+-- "= ANY (...)"; hash joins then keep a batch linear in its size.
+ALTER FUNCTION ork_trigger(uuid[], text[], jsonb[], text[], timestamptz[])
+    SET enable_nestloop = off;
+ALTER FUNCTION ork_lease(text, text[], integer, integer)
+    SET enable_nestloop = off;
+ALTER FUNCTION ork_heartbeat(text, uuid[], integer[], integer)
+    SET enable_nestloop = off;
+ALTER FUNCTION ork_report(text, uuid[], integer[], text[], text[], bigint[])
+    SET enable_nestloop = off;
