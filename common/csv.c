@@ -309,6 +309,10 @@ csv_next(struct csv *c, struct csv_record *r)
 			}
 			if (st == S_FIELD_START && c->nfields == 0)
 				return 0;	/* nothing after the last line */
+			if (st == S_FIELD_START) {	/* "a,b," at the end */
+				start = c->rec_len;
+				quoted = 0;
+			}
 			if ((rc = end_field(c, start, quoted)) != 0)
 				goto bad;
 			fill_record(c, r, line);

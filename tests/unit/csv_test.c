@@ -98,6 +98,8 @@ test_plain(void **state)
 	(void)state;
 	check("a,b,c\n1,2,3\n", "1:a|b|c;2:1|2|3;");
 	check("a,b\n1,2", "1:a|b;2:1|2;");		/* no final newline */
+	check("a,b,", "1:a|b|<null>;");			/* empty last field */
+	check("a,\"b\",", "1:a|b|<null>;");
 	check("a,b\r\n1,2\r\n", "1:a|b;2:1|2;");	/* CRLF */
 	check("", "");
 	check("\n\n", "");				/* blank lines */
