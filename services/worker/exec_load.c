@@ -73,12 +73,18 @@ mask(const struct task_ctx *ctx, char *s)
 		size_t		 sl = strlen(sec);
 		char		*at;
 
+		char		*from = s;
+
 		if (sl == 0)
 			continue;
-		while ((at = strstr(s, sec)) != NULL) {
-			memcpy(at, "***", sl < 3 ? sl : 3);
+		/* search on after each mask: a secret like "*" must end */
+		while ((at = strstr(from, sec)) != NULL) {
+			size_t keep = sl < 3 ? sl : 3;
+
+			memcpy(at, "***", keep);
 			if (sl > 3)
 				memmove(at + 3, at + sl, strlen(at + sl) + 1);
+			from = at + keep;
 		}
 	}
 }

@@ -354,6 +354,42 @@ test_modes_postgres(void **state)
 	assert_string_equal(v, "2");
 }
 
+/*
+ * A table that exists keeps its types: text that casts loads, text that
+ * does not fails the task naming the column and the value, loading
+ * nothing.
+ */
+static void
+test_existing_typed_table(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[512];
+	char	job[40], run[40], st[32], v[1024];
+
+	(void)state;
+	exec_dest("CREATE TABLE typed (id integer PRIMARY KEY, qty integer, "
+	    "at timestamptz)");
+	h_tmpfile("typed.csv", path, sizeof(path));
+	write_file(path, "id,qty,at\n1,2,2026-01-02T03:04:05Z\n", 35);
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "typed", "");
+	job_create("typed ok", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT (qty + 1)::text FROM typed WHERE id = 1", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "3");
+	write_file(path, "id,qty,at\n5,6,\n7,lots,\n", 23);
+	job_create("typed bad", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "\"lots\""));
+	assert_non_null(strstr(v, "column qty"));
+	q1(dconn, "SELECT count(*) FROM typed", NULL, v, sizeof(v));
+	assert_string_equal(v, "1");
+}
+
 static void
 test_modes_duckdb(void **state)
 {
@@ -712,6 +748,7 @@ main(void)
 		cmocka_unit_test(test_bad_rows_fail_or_skip),
 		cmocka_unit_test(test_injection_refused),
 		cmocka_unit_test(test_modes_postgres),
+		cmocka_unit_test(test_existing_typed_table),
 		cmocka_unit_test(test_modes_duckdb),
 		cmocka_unit_test(test_ledger_row_means_loaded),
 		cmocka_unit_test(test_kill_mid_load_postgres),

@@ -61,10 +61,15 @@ pg_fail(struct pg_load *l, const char *what, PGresult *r)
 	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	size_t		 n;
 
+	const char	*where = r != NULL ?
+	    PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+
 	if (msg == NULL)
 		msg = PQerrorMessage(l->conn);
+	/* COPY's context names the line and the column at fault */
 	snprintf(l->ctx->error, sizeof(l->ctx->error), "postgres loader: "
-	    "could not %s: %s", what, msg);
+	    "could not %s: %s%s%.300s%s", what, msg, where != NULL ? " (" : "",
+	    where != NULL ? where : "", where != NULL ? ")" : "");
 	n = strlen(l->ctx->error);
 	while (n > 0 && l->ctx->error[n - 1] == '\n')
 		l->ctx->error[--n] = '\0';
