@@ -141,6 +141,10 @@ static const char username_rule[] = "a username has 1 to 64 letters, "
 
 /* ---- setup ------------------------------------------------------- */
 
+/*
+ * auth_new makes the token cache, the login limiter and a decoy hash.
+ * Returns 0 with *out owned by the caller (auth_free), or an error.
+ */
 int
 auth_new(struct api *a, struct auth **out)
 {
@@ -171,6 +175,7 @@ fail:
 	return rc;
 }
 
+/* auth_free releases what auth_new made; NULL accepted. */
 void
 auth_free(struct auth *au)
 {

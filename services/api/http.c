@@ -168,6 +168,7 @@ http_fail(struct req *r, int err, const char *what)
 	}
 }
 
+/* http_header returns a request header's value, NULL when absent. */
 const char *
 http_header(struct req *r, const char *name)
 {

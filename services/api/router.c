@@ -140,6 +140,7 @@ static const struct route routes[] = {
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
+/* router_routes returns the route table and its length (openapi.c). */
 const struct route *
 router_routes(size_t *n)
 {

@@ -18,6 +18,7 @@
 /* Deadline of the readiness checks. */
 #define READY_TIMEOUT_MS 2000
 
+/* GET /health: alive, whatever the database and orchestrator do. */
 int
 health_get(struct req *r)
 {
@@ -60,6 +61,7 @@ check_orchestrator(struct api *a)
 	return 1;
 }
 
+/* GET /ready: 200 when the database and the orchestrator answer. */
 int
 ready_get(struct req *r)
 {
