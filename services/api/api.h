@@ -263,6 +263,7 @@ int	auth_tokens_create(struct req *r);
 int	auth_tokens_revoke(struct req *r);
 int	auth_users_list(struct req *r);
 int	auth_users_create(struct req *r);
+int	auth_users_get(struct req *r);
 int	auth_users_update(struct req *r);
 int	auth_users_delete(struct req *r);
 

@@ -1035,6 +1035,34 @@ auth_users_list(struct req *r)
 	    USER_CREATED_COL, "could not list users");
 }
 
+/* GET /users/{user_id} */
+int
+auth_users_get(struct req *r)
+{
+	struct json_buf	 b;
+	PGconn		*c;
+	PGresult	*res;
+	const char	*values[1] = { r->id };
+	char		 msg[256];
+	int		 rc, err;
+
+	if ((rc = sql_conn(r, &c)) != 0)
+		return rc;
+	res = sql_exec_binary(c, "SELECT " USER_COLUMNS " FROM users u WHERE "
+	    "u.user_id = $1::uuid", 1, values, &err, msg, sizeof(msg));
+	sql_release(r, c);
+	if (res == NULL)
+		return http_fail(r, err, "could not read the user");
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return http_error(r, 404, "not_found", NULL, "no user %s", r->id);
+	}
+	json_buf_init(&b, 4096);
+	sql_object(&b, res, 0, 0, user_fields, SQL_NFIELDS(user_fields));
+	PQclear(res);
+	return http_reply_buf(r, 200, NULL, &b);
+}
+
 /* role_member reads an optional role: 1 given, 0 absent, <0 answered. */
 static int
 role_member(struct req *r, const cJSON *body, const char **out)

@@ -131,6 +131,8 @@ static const struct route routes[] = {
 	{ "POST", "/users", ROLE_ADMIN, auth_users_create, ROUTE_BODY,
 	    "createUser", "create a user", "admin", NULL, "UserInput", 201,
 	    "User" },
+	{ "GET", "/users/{user_id}", ROLE_ADMIN, auth_users_get, 0,
+	    "getUser", "a user", "admin", NULL, NULL, 200, "User" },
 	{ "PATCH", "/users/{user_id}", ROLE_ADMIN, auth_users_update,
 	    ROUTE_BODY, "patchUser", "change a user's role, password or "
 	    "is_active", "admin", NULL, "UserPatch", 200, "User" },

@@ -79,6 +79,7 @@ static const struct row matrix[] = {
 	    404 },
 	{ "GET", "/users", "/users", NULL, WHO_ADMIN, 200 },
 	{ "POST", "/users", "/users", "{\"username\":\"\"}", WHO_ADMIN, 400 },
+	{ "GET", "/users/{user_id}", "/users/" NOBODY, NULL, WHO_ADMIN, 404 },
 	{ "PATCH", "/users/{user_id}", "/users/" NOBODY, "{\"role\":"
 	    "\"viewer\"}", WHO_ADMIN, 404 },
 	{ "DELETE", "/users/{user_id}", "/users/" NOBODY, NULL, WHO_ADMIN,
@@ -329,6 +330,9 @@ test_login_tokens_users(void **state)
 	    cJSON_GetObjectItem(r.json, "items"), 0), "user_id"));
 	api_resp_free(&r);
 	snprintf(path, sizeof(path), "/users/%s", user_id);
+	assert_int_equal(api_call(&s, "GET", path, s.admin, NULL, &r), 200);
+	assert_string_equal(api_str(r.json, "username"), "op1");
+	api_resp_free(&r);
 	/* operator -> viewer: cannot trigger any more (no stale cache) */
 	assert_int_equal(api_call(&s, "PATCH", path, s.admin,
 	    "{\"role\":\"viewer\"}", &r), 200);
