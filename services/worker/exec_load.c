@@ -2,6 +2,10 @@
  * exec_load.c - the data tasks (kinds csv, parquet, http): an extractor
  * plugin streams batches into a loader plugin (plugin.h).
  *
+ * When the extractor reads a local file in a format the loader's database
+ * reads itself (parquet into DuckDB), the loader loads the file directly
+ * inside the same transaction and no batch is made.
+ *
  * The loader opens first: when its ledger says this task run already
  * loaded (an earlier attempt committed, then its worker died before the
  * report arrived), the task succeeds with the recorded rows and reads
@@ -165,12 +169,28 @@ load_run(struct task_ctx *ctx)
 		    (long long)recorded);
 		goto out;
 	}
-	if ((rc = ex->open(ctx, ctx->extractor, &es)) != 0)
-		goto out;
-	w = (struct watch){ ctx, ex, es, lo, ls, PTHREAD_MUTEX_INITIALIZER,
+	w = (struct watch){ ctx, ex, NULL, lo, ls, PTHREAD_MUTEX_INITIALIZER,
 	    0 };
 	if (pthread_create(&th, NULL, watch_main, &w) == 0)
 		watching = 1;
+	/* a local file the destination reads itself: no batches at all */
+	if (ex->local_file != NULL && lo->load_file != NULL) {
+		const char	*path;
+		const char	*format = ex->local_file(ctx->extractor, &path);
+
+		if (format != NULL) {
+			rc = lo->load_file(ls, ctx, format, path, &rows);
+			if (rc < 0)
+				goto out;
+			if (rc == 0)
+				goto commit;
+		}
+	}
+	if ((rc = ex->open(ctx, ctx->extractor, &es)) != 0)
+		goto out;
+	pthread_mutex_lock(&w.mu);
+	w.es = es;
+	pthread_mutex_unlock(&w.mu);
 	do {
 		if (plugin_stopped(ctx)) {
 			rc = ORK_ECANCELED;
@@ -189,6 +209,7 @@ load_run(struct task_ctx *ctx)
 			rows += (int64_t)b.nrows;
 		}
 	} while (more == 1);
+commit:
 	if (plugin_stopped(ctx)) {
 		rc = ORK_ECANCELED;
 		goto out;

@@ -108,6 +108,13 @@ struct extractor_plugin {
 	/* cancel may be called from another thread while a call blocks */
 	void		(*cancel)(void *state);
 	void		(*close)(void *state);
+	/*
+	 * local_file (may be NULL) names the format ("parquet") and sets
+	 * *path when the source is a local file a loader may read itself;
+	 * NULL otherwise.  Only for formats whose reading the loader's
+	 * database does exactly as the plugin would.
+	 */
+	const char	*(*local_file)(const cJSON *cfg, const char **path);
 };
 
 struct loader_plugin {
@@ -128,6 +135,14 @@ struct loader_plugin {
 	void		(*cancel)(void *state);
 	/* close rolls back whatever was not committed */
 	void		(*close)(void *state);
+	/*
+	 * load_file (may be NULL) loads a local file of the given format
+	 * into the open transaction and sets *rows: 0 when it did, 1 when
+	 * it cannot (the executor streams batches instead), or an error.
+	 */
+	int		(*load_file)(void *state, struct task_ctx *ctx,
+			    const char *format, const char *path,
+			    int64_t *rows);
 };
 
 /* The plugins. */

@@ -184,6 +184,25 @@ test_parquet_glob_into_duckdb(void **state)
 	    "count(maybe) || ':' || (SELECT count(*) FROM _ork_loads) FROM "
 	    "mixed", v, sizeof(v));
 	assert_string_equal(v, "10000:10000:9000:2");
+	/* append reads the files with DuckDB's own reader: same text */
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"fast\"}", file);
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	{
+		char	sql[256], w[512];
+
+		snprintf(sql, sizeof(sql), "SELECT rows_moved::text FROM "
+		    "task_runs WHERE run_id = '%s'", run);
+		q1(conn, sql, w, sizeof(w));
+		assert_string_equal(w, "10000");
+	}
+	duck(file, "SELECT count(*) FROM (SELECT * FROM fast EXCEPT SELECT * "
+	    "FROM mixed)", v, sizeof(v));
+	assert_string_equal(v, "0");
+	duck(file, "SELECT count(*) || ':' || count(maybe) || ':' || "
+	    "max(typeof(amount)) FROM fast", v, sizeof(v));
+	assert_string_equal(v, "10000:9000:VARCHAR");
 	/* a missing file fails with the path named */
 	snprintf(ex, sizeof(ex), "{\"type\": \"parquet\", \"path\": "
 	    "\"%s/none.parquet\"}", dir);

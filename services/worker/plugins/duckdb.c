@@ -438,6 +438,84 @@ out:
 	return rc;
 }
 
+/*
+ * dk_load_file reads a local parquet file (or glob) with DuckDB's own
+ * reader into the table, inside the load's transaction: the same text
+ * the parquet extractor would make (every column cast to VARCHAR), with
+ * none of the batches.  Merge goes through the appender and a staging
+ * table as usual (returns 1).
+ */
+static int
+dk_load_file(void *state, struct task_ctx *ctx, const char *format,
+    const char *path, int64_t *rows)
+{
+	struct dk_load			*l = state;
+	duckdb_prepared_statement	 st = NULL;
+	duckdb_result			 res;
+	struct batch			 b;
+	struct strbuf			 sb;
+	const char			*names[PLUGIN_COLUMNS_MAX];
+	char				 err[200];
+	idx_t				 n;
+	int				 rc = 0;
+
+	if (strcmp(format, "parquet") != 0 || l->mode == DK_MERGE)
+		return 1;
+	memset(&res, 0, sizeof(res));
+	batch_init(&b);
+	strbuf_init(&sb, DK_SQL_MAX);
+	if (duckdb_prepare(l->con, "SELECT * FROM read_parquet(?) LIMIT 0",
+	    &st) == DuckDBError || duckdb_bind_varchar(st, 1, path) ==
+	    DuckDBError || duckdb_execute_prepared(st, &res) == DuckDBError) {
+		snprintf(ctx->error, sizeof(ctx->error), "extractor_config.path: "
+		    "could not read \"%.200s\": %s", path,
+		    duckdb_prepare_error(st) != NULL ? duckdb_prepare_error(st) :
+		    duckdb_result_error(&res));
+		rc = ORK_EINVAL;
+		goto out;
+	}
+	n = duckdb_column_count(&res);
+	if (n > PLUGIN_COLUMNS_MAX)
+		n = PLUGIN_COLUMNS_MAX + 1;
+	for (idx_t i = 0; i < n && i < PLUGIN_COLUMNS_MAX; i++)
+		names[i] = duckdb_column_name(&res, i);
+	rc = batch_set_columns(&b, names, NULL, (size_t)n, err, sizeof(err));
+	if (rc != 0) {
+		if (rc == ORK_EINVAL)
+			snprintf(ctx->error, sizeof(ctx->error), "the parquet "
+			    "file's columns: %s", err);
+		goto out;
+	}
+	duckdb_destroy_result(&res);
+	memset(&res, 0, sizeof(res));
+	duckdb_destroy_prepare(&st);
+	/* the table, the old rows gone for replace, as for batches */
+	if ((rc = prepare(l, &b)) != 0)
+		goto out;
+	duckdb_appender_destroy(&l->app);
+	if ((rc = strbuf_printf(&sb, "INSERT INTO %s (%s) SELECT %s FROM "
+	    "read_parquet(?)", l->target, strbuf_str(&l->columns),
+	    strbuf_str(&l->columns))) != 0)
+		goto out;
+	if (duckdb_prepare(l->con, strbuf_str(&sb), &st) == DuckDBError ||
+	    duckdb_bind_varchar(st, 1, path) == DuckDBError ||
+	    duckdb_execute_prepared(st, &res) == DuckDBError) {
+		snprintf(ctx->error, sizeof(ctx->error), "duckdb loader: could "
+		    "not load \"%.200s\": %s", path, duckdb_prepare_error(st) !=
+		    NULL ? duckdb_prepare_error(st) : duckdb_result_error(&res));
+		rc = ORK_EDB;
+		goto out;
+	}
+	*rows = (int64_t)duckdb_rows_changed(&res);
+out:
+	duckdb_destroy_result(&res);
+	if (st != NULL)
+		duckdb_destroy_prepare(&st);
+	strbuf_free(&sb);
+	batch_free(&b);
+	return rc;
+}
+
 static void
 dk_cancel(void *state)
 {
@@ -455,4 +533,5 @@ const struct loader_plugin plugin_duckdb = {
 	.commit = dk_commit,
 	.cancel = dk_cancel,
 	.close = dk_close,
+	.load_file = dk_load_file,
 };

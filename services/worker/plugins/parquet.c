@@ -182,6 +182,13 @@ pq_cancel(void *state)
 		duckdb_interrupt(s->con);
 }
 
+static const char *
+pq_local_file(const cJSON *cfg, const char **path)
+{
+	*path = plugin_cfg_string(cfg, "path");
+	return *path != NULL ? "parquet" : NULL;
+}
+
 const struct extractor_plugin plugin_parquet = {
 	.type = "parquet",
 	.validate = pq_validate,
@@ -189,4 +196,5 @@ const struct extractor_plugin plugin_parquet = {
 	.next_batch = pq_next_batch,
 	.cancel = pq_cancel,
 	.close = pq_close,
+	.local_file = pq_local_file,
 };
