@@ -10,11 +10,14 @@
  *   CSV -> duckdb        beside  INSERT INTO t SELECT * FROM read_csv(...)
  *   Parquet -> duckdb    beside  INSERT INTO t SELECT * FROM read_parquet(...)
  *   Parquet -> postgres  rows/s
+ *   http -> duckdb       records/s, from a civetweb server in this process
+ *                        serving pages of 1,000 JSON records
  * Every reference loads into a table of the same shape ork creates (text
  * or VARCHAR columns).  ork's figure is the task's own time (task start
  * to finish in the state store), beside the whole trigger-to-finish time.
  *
- * Prints one JSON object.  Size: ORK_BENCH_LOAD_ROWS (1000000).
+ * Prints one JSON object.  Sizes: ORK_BENCH_LOAD_ROWS (1000000),
+ * ORK_BENCH_HTTP_RECORDS (1000000, in pages of 1,000).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <civetweb.h>
 #include <cmocka.h>
 #include <duckdb.h>
 
@@ -42,6 +46,43 @@ static struct h_proc	 worker;
 static char		 db[H_URL_MAX], dest[H_URL_MAX];
 static PGconn		*conn, *dconn;
 static long		 rows;
+static long		 http_pages;
+
+#define HTTP_PAGE_RECORDS 1000
+
+/* /records?page=N: 1,000 records of 6 fields, one nested; empty after. */
+static int
+on_records(struct mg_connection *c, void *arg)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(c);
+	char				 v[32];
+	char				*body;
+	size_t				 cap = HTTP_PAGE_RECORDS * 200 + 64, n = 0;
+	long				 page = 1;
+
+	(void)arg;
+	if (ri->query_string != NULL && mg_get_var(ri->query_string,
+	    strlen(ri->query_string), "page", v, sizeof(v)) > 0)
+		page = strtol(v, NULL, 10);
+	body = malloc(cap);
+	assert_non_null(body);
+	n += (size_t)snprintf(body + n, cap - n, "{\"items\": [");
+	for (long i = 0; page <= http_pages && i < HTTP_PAGE_RECORDS; i++) {
+		long id = (page - 1) * HTTP_PAGE_RECORDS + i;
+
+		n += (size_t)snprintf(body + n, cap - n, "%s{\"id\": %ld, "
+		    "\"name\": \"customer %ld\", \"amount\": %ld.25, "
+		    "\"active\": %s, \"address\": {\"city\": \"c%ld\", "
+		    "\"zip\": \"%05ld\"}}", i > 0 ? "," : "", id, id, id % 1000,
+		    id % 2 ? "true" : "false", id % 100, id % 100000);
+	}
+	n += (size_t)snprintf(body + n, cap - n, "]}");
+	mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n", n);
+	mg_write(c, body, n);
+	free(body);
+	return 200;
+}
 
 struct timing {
 	double	task_s;		/* the task's own time */
@@ -229,7 +270,11 @@ bench(void **state)
 	char		d3[2 * H_PATH_MAX], d4[2 * H_PATH_MAX];
 	char		ex[4 * H_PATH_MAX], lo[4 * H_PATH_MAX];
 	char		sql[6 * H_PATH_MAX];
-	struct timing	csv_pg, csv_dk, pq_dk, pq_pg;
+	struct timing	csv_pg, csv_dk, pq_dk, pq_pg, http_dk;
+	struct mg_context *web;
+	char		ports[32], d5[2 * H_PATH_MAX];
+	const char	*opts[] = { "listening_ports", ports, "num_threads",
+	    "4", "enable_keep_alive", "yes", NULL };
 	double		ref_pg, ref_csv_dk, ref_pq_dk;
 	struct stat	sb;
 	long		csv_bytes;
@@ -244,7 +289,10 @@ bench(void **state)
 	snprintf(d2, sizeof(d2), "%s/ref_csv.duckdb", dir);
 	snprintf(d3, sizeof(d3), "%s/ork_parquet.duckdb", dir);
 	snprintf(d4, sizeof(d4), "%s/ref_parquet.duckdb", dir);
-	unlink(d1), unlink(d2), unlink(d3), unlink(d4);
+	snprintf(d5, sizeof(d5), "%s/ork_http.duckdb", dir);
+	unlink(d1), unlink(d2), unlink(d3), unlink(d4), unlink(d5);
+	http_pages = env_long("ORK_BENCH_HTTP_RECORDS", 1000000) /
+	    HTTP_PAGE_RECORDS;
 	gen_csv(csv, rows);
 	assert_int_equal(stat(csv, &sb), 0);
 	csv_bytes = (long)sb.st_size;
@@ -287,6 +335,22 @@ bench(void **state)
 	pq_pg = ork_load("parquet to postgres", ex, lo);
 	assert_int_equal(pg_count("ork_parquet"), rows);
 
+	/* http -> duckdb */
+	snprintf(ports, sizeof(ports), "127.0.0.1:%d", h_free_port());
+	web = mg_start(NULL, NULL, opts);
+	assert_non_null(web);
+	mg_set_request_handler(web, "/records", on_records, NULL);
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://%s/records\", \"records_path\": \"items\", "
+	    "\"pagination\": {\"type\": \"page\", \"page_size\": %d, "
+	    "\"size_param\": \"per_page\", \"max_pages\": 1000000}}", ports,
+	    HTTP_PAGE_RECORDS);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"t\"}", d5);
+	http_dk = ork_load("http to duckdb", ex, lo);
+	mg_stop(web);
+	assert_int_equal(duck_count(d5, "t"), http_pages * HTTP_PAGE_RECORDS);
+
 	printf("{\"benchmark\": \"load\", \"rows\": %ld, \"columns\": 8, "
 	    "\"csv_bytes\": %ld, "
 	    "\"csv_to_postgres\": {\"ork_task_s\": %.2f, \"ork_wall_s\": %.2f, "
@@ -299,14 +363,19 @@ bench(void **state)
 	    "%.2f, \"ork_rows_per_s\": %.0f, \"duckdb_read_parquet_s\": %.2f, "
 	    "\"ratio\": %.2f}, "
 	    "\"parquet_to_postgres\": {\"ork_task_s\": %.2f, \"ork_wall_s\": "
-	    "%.2f, \"ork_rows_per_s\": %.0f}}\n", rows, csv_bytes,
+	    "%.2f, \"ork_rows_per_s\": %.0f}, "
+	    "\"http_to_duckdb\": {\"records\": %ld, \"pages\": %ld, "
+	    "\"ork_task_s\": %.2f, \"ork_records_per_s\": %.0f}}\n", rows,
+	    csv_bytes,
 	    csv_pg.task_s, csv_pg.wall_s, (double)rows / csv_pg.task_s, ref_pg,
 	    csv_pg.task_s / ref_pg,
 	    csv_dk.task_s, csv_dk.wall_s, (double)rows / csv_dk.task_s,
 	    ref_csv_dk, csv_dk.task_s / ref_csv_dk,
 	    pq_dk.task_s, pq_dk.wall_s, (double)rows / pq_dk.task_s,
 	    ref_pq_dk, pq_dk.task_s / ref_pq_dk,
-	    pq_pg.task_s, pq_pg.wall_s, (double)rows / pq_pg.task_s);
+	    pq_pg.task_s, pq_pg.wall_s, (double)rows / pq_pg.task_s,
+	    http_dk.rows, http_pages, http_dk.task_s,
+	    (double)http_dk.rows / http_dk.task_s);
 	fflush(stdout);
 }
 
