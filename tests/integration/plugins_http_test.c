@@ -99,8 +99,9 @@ on_link(struct mg_connection *c, void *arg)
 	char	body[256], hdr[128];
 
 	(void)arg;
-	snprintf(body, sizeof(body), "[{\"k\": %d}, {\"k\": %d}]", p * 2 - 1,
-	    p * 2);
+	/* the last page brings a key the first did not have */
+	snprintf(body, sizeof(body), "[{\"k\": %d%s}, {\"k\": %d}]", p * 2 - 1,
+	    p == 3 ? ", \"extra\": {\"a\": 1, \"b\": 2}" : "", p * 2);
 	if (p < 3)
 		snprintf(hdr, sizeof(hdr), "Link: </link?p=%d>; rel=\"next\"\r\n",
 		    p + 1);
@@ -337,6 +338,15 @@ test_link_into_duckdb(void **state)
 	duckdb_destroy_result(&r);
 	duckdb_disconnect(&c);
 	duckdb_close(&d);
+	{
+		char n[256];
+
+		q1(conn, "SELECT count(*) FROM task_logs l JOIN task_runs t "
+		    "USING (task_run_id) WHERE t.run_id = $1 AND line LIKE "
+		    "'2 values under keys not seen on the first page%'", run, n,
+		    sizeof(n));
+		assert_string_equal(n, "1");
+	}
 }
 
 static void

@@ -40,7 +40,7 @@
 #include "util.h"
 #include "../plugin.h"
 
-#define HTTP_BODY_MAX		(64u * 1024 * 1024)	/* bytes of a page */
+#define HTTP_BODY_MAX		(16u * 1024 * 1024)	/* bytes of a page */
 #define HTTP_DEPTH_MAX		64
 #define HTTP_RETRIES		5
 #define HTTP_BACKOFF_MS		500
@@ -537,27 +537,17 @@ lookup(const cJSON *obj, const char *col)
 	return NULL;
 }
 
-/* count_unknown counts flattened keys of obj that are not columns. */
-static long
-count_unknown(const struct batch *b, const cJSON *obj)
+/* count_leaves counts the flattened keys of a record (as collect). */
+static size_t
+count_leaves(const cJSON *obj, int depth)
 {
-	char	**names = NULL;
-	size_t	  n = 0;
-	long	  unknown = 0;
+	const cJSON	*e;
+	size_t		 n = 0;
 
-	if (collect(obj, "", 0, &names, &n) == 0)
-		for (size_t i = 0; i < n; i++) {
-			size_t c;
-
-			for (c = 0; c < b->ncols; c++)
-				if (strcmp(b->cols[c], names[i]) == 0)
-					break;
-			unknown += c == b->ncols;
-		}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return unknown;
+	cJSON_ArrayForEach(e, obj)
+		n += cJSON_IsObject(e) && depth < HTTP_FLATTEN_DEPTH ?
+		    count_leaves(e, depth + 1) : 1;
+	return n;
 }
 
 static int
@@ -920,6 +910,7 @@ static int
 http_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
 {
 	struct http_src	*s = state;
+	size_t		 found;
 	int		 rc;
 
 	(void)ctx;
@@ -943,12 +934,14 @@ http_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
 		}
 		if (!s->columns_set)
 			continue;
+		found = 0;
 		for (size_t c = 0; c < b->ncols; c++) {
 			const cJSON	*jv = lookup(r, b->cols[c]);
 			char		*t = jv != NULL ? value_text(jv) : NULL;
 
 			if (t == NULL && jv != NULL && !cJSON_IsNull(jv))
 				return ORK_ENOMEM;
+			found += jv != NULL;
 			rc = batch_add_value(b, t, t != NULL ? strlen(t) : 0);
 			free(t);
 			if (rc != 0)
@@ -956,8 +949,12 @@ http_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
 		}
 		if ((rc = batch_end_row(b)) != 0)
 			return rc;
-		if (s->pages > 1)
-			s->ignored_keys += count_unknown(b, r);
+		if (s->pages > 1) {
+			size_t leaves = count_leaves(r, 0);
+
+			if (leaves > found)
+				s->ignored_keys += (long)(leaves - found);
+		}
 	}
 	return 1;
 }
