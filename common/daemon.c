@@ -11,7 +11,7 @@
 #include "migrate.h"
 #include "msg.h"
 
-volatile sig_atomic_t daemon_stop;
+atomic_int daemon_stop;
 
 const char *const daemon_log_levels[] = { "debug", "info", "warn", "error",
     NULL };

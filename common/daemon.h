@@ -6,6 +6,7 @@
 #define ORK_DAEMON_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -15,8 +16,11 @@
 #define DAEMON_EXIT_FAIL 1
 #define DAEMON_EXIT_USAGE 2
 
-/* Set by SIGTERM/SIGINT; loops poll it. */
-extern volatile sig_atomic_t daemon_stop;
+/*
+ * Set by SIGTERM/SIGINT; loops poll it.  An atomic (lock-free, so safe in
+ * a signal handler) because other threads read it.
+ */
+extern atomic_int daemon_stop;
 
 /*
  * daemon_signals installs handlers that only set daemon_stop, and

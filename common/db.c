@@ -57,7 +57,7 @@ db_connect(const char *url, const char *application, PGconn **out, char *err,
 
 int
 db_connect_retry(const char *url, const char *application,
-    volatile sig_atomic_t *stop, PGconn **out)
+    atomic_int *stop, PGconn **out)
 {
 	char		 why[512], where[512];
 	unsigned	 wait_ms = DB_RETRY_MIN_MS;

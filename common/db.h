@@ -9,6 +9,7 @@
 #define ORK_DB_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -34,7 +35,7 @@ int db_connect(const char *url, const char *application, PGconn **out,
  * DB_RETRY_MAX_MS.  Returns 0 or ORK_ECANCELED.
  */
 int db_connect_retry(const char *url, const char *application,
-    volatile sig_atomic_t *stop, PGconn **out);
+    atomic_int *stop, PGconn **out);
 
 /*
  * db_exec runs a command that returns no rows.  Returns 0, or a project

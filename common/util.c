@@ -74,7 +74,7 @@ util_rand_below(unsigned n)
 }
 
 int
-util_sleep_ms_interruptible(unsigned ms, volatile sig_atomic_t *stop)
+util_sleep_ms_interruptible(unsigned ms, atomic_int *stop)
 {
 	const unsigned	slice = 50;
 	struct timespec	ts;

@@ -6,6 +6,7 @@
 #define ORK_UTIL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,7 @@ int util_rand_bytes(void *buf, size_t len);
  * util_sleep_ms_interruptible sleeps ms milliseconds in short slices,
  * returning ORK_ECANCELED as soon as *stop is non-zero (stop may be NULL).
  */
-int util_sleep_ms_interruptible(unsigned ms, volatile sig_atomic_t *stop);
+int util_sleep_ms_interruptible(unsigned ms, atomic_int *stop);
 
 /* util_uuid_valid says whether s is a canonical textual UUID. */
 int util_uuid_valid(const char *s);

@@ -36,7 +36,7 @@ struct orch {
 	nng_socket			 pub;
 	atomic_int			 db_ok;		/* last check passed */
 	atomic_int			 leader;	/* holds the lock */
-	volatile sig_atomic_t		*stop;
+	atomic_int			*stop;
 	pthread_t			 leader_thread;
 	pthread_t			 events_thread;
 	pthread_t			 trigger_thread;

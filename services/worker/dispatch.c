@@ -88,8 +88,10 @@ register_worker(struct worker *w)
 				msg_release(&reply);
 				return ORK_EVERSION;
 			}
+			pthread_mutex_lock(&w->lock);
 			w->lease_ms = r->lease_ms;
 			w->heartbeat_ms = r->heartbeat_ms;
+			pthread_mutex_unlock(&w->lock);
 			msg_release(&reply);
 			atomic_store(&w->connected, 1);
 			return 0;
@@ -242,9 +244,9 @@ start_leases(struct worker *w, Ork__TaskLease **leases, size_t n,
 {
 	int got = 0;
 
+	pthread_mutex_lock(&w->lock);
 	if (lease_ms > 0)
 		w->lease_ms = lease_ms;
-	pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < n; i++) {
 		for (long k = 0; k < w->cfg->concurrency; k++) {
 			if (!w->slots[k].used) {
@@ -361,9 +363,9 @@ heartbeat(struct worker *w)
 	}
 	atomic_store(&w->connected, 1);
 	r = (Ork__HeartbeatReply *)reply.body;
+	pthread_mutex_lock(&w->lock);
 	if (r->lease_ms > 0)
 		w->lease_ms = r->lease_ms;
-	pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < r->n_renewed; i++) {
 		struct slot *s = find_slot(w, r->renewed[i]->task_run_id,
 		    r->renewed[i]->attempt);
@@ -481,7 +483,7 @@ report(struct worker *w, int may_lease)
 	if (n == 0)
 		goto out;
 	/* Output goes first, so a finished task's log is complete. */
-	while (logship_flush(w) == 0 && w->nlogq > 0)
+	while (logship_flush(w) == 0 && logship_pending(w) > 0)
 		;
 	m.worker_id = w->id;
 	m.n_results = (size_t)n;
@@ -657,7 +659,7 @@ dispatch_run(struct worker *w)
 				    report_backoff * 2;
 			}
 		}
-		if (w->nlogq > 0)
+		if (logship_pending(w) > 0)
 			(void)logship_flush(w);
 		used = count_used(w);
 		if (grace_end != 0 && used == 0)

@@ -107,3 +107,14 @@ out:
 	free(ptrs);
 	return rc;
 }
+
+int
+logship_pending(struct worker *w)
+{
+	int n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->nlogq;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}

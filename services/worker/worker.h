@@ -73,7 +73,7 @@ struct worker {
 	nng_socket			 req;
 	nng_socket			 sub;
 	atomic_int			 connected;	/* orchestrator answers */
-	uint32_t			 lease_ms;
+	uint32_t			 lease_ms;	/* under lock */
 	uint32_t			 heartbeat_ms;
 	struct slot			*slots;		/* cfg->concurrency */
 	pthread_mutex_t			 lock;		/* slots, queue, hint */
@@ -92,5 +92,6 @@ int	dispatch_run(struct worker *w);
 void	logship_line(struct task_ctx *ctx, const char *stream,
 	    const char *line, size_t len);
 int	logship_flush(struct worker *w);
+int	logship_pending(struct worker *w);
 
 #endif /* ORK_WORKER_H */
