@@ -179,6 +179,59 @@ on_file(struct mg_connection *c, void *arg)
 	return 200;
 }
 
+/* /offset?offset=N&limit=M over 7 records. */
+static int
+on_offset(struct mg_connection *c, void *arg)
+{
+	int	off = qnum(c, "offset", -1), lim = qnum(c, "limit", -1);
+	char	body[512];
+	size_t	n = 0;
+
+	(void)arg;
+	if (off < 0 || lim != 3) {
+		reply(c, 400, "", "{}");
+		return 400;
+	}
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "[");
+	for (int i = off; i < off + lim && i < 7; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"i\": %d}",
+		    i > off ? "," : "", i);
+	snprintf(body + n, sizeof(body) - n, "]");
+	reply(c, 200, "", body);
+	return 200;
+}
+
+/*
+ * /post: a POST with basic auth, a header and a query parameter from
+ * secret references, and a JSON body; next_url pagination to page 2.
+ */
+static int
+on_post(struct mg_connection *c, void *arg)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(c);
+	const char			*auth = mg_get_header(c, "Authorization");
+	const char			*key = mg_get_header(c, "X-Key");
+	char				 body[256], q[64];
+	int				 n, page = qnum(c, "page", 1);
+
+	(void)arg;
+	n = mg_read(c, body, sizeof(body) - 1);
+	body[n > 0 ? n : 0] = '\0';
+	if (strcmp(ri->request_method, "POST") != 0 || auth == NULL ||
+	    strcmp(auth, "Basic dXNlcjpwdy1zZWNyZXQ=") != 0 || key == NULL ||
+	    strcmp(key, "hdr-secret") != 0 || ri->query_string == NULL ||
+	    mg_get_var(ri->query_string, strlen(ri->query_string), "api_key",
+	    q, sizeof(q)) < 0 || strcmp(q, "q-secret") != 0 ||
+	    strcmp(body, "{\"since\":\"2026-01-01\"}") != 0) {
+		reply(c, 403, "", "{}");
+		return 403;
+	}
+	reply(c, 200, "", page == 1 ? "{\"results\": [{\"p\": 1}], \"next\": "
+	    "\"/post?api_key=q-secret&page=2\"}" : "{\"results\": [{\"p\": 2}], "
+	    "\"next\": null}");
+	return 200;
+}
+
 static int
 setup(void **state)
 {
@@ -194,6 +247,11 @@ setup(void **state)
 	mg_set_request_handler(web, "/pages", on_pages, NULL);
 	mg_set_request_handler(web, "/link", on_link, NULL);
 	mg_set_request_handler(web, "/cursor", on_cursor, NULL);
+	mg_set_request_handler(web, "/offset", on_offset, NULL);
+	mg_set_request_handler(web, "/post", on_post, NULL);
+	setenv("ORK_TEST_PW", "pw-secret", 1);
+	setenv("ORK_TEST_HDR", "hdr-secret", 1);
+	setenv("ORK_TEST_Q", "q-secret", 1);
 	make_csv();
 	mg_set_request_handler(web, "/file.csv", on_file, NULL);
 	h_db_create("plugins_http", 1, db, sizeof(db));
@@ -375,6 +433,40 @@ test_cursor_and_404(void **state)
 	assert_non_null(strstr(v, "/none answered 404"));
 }
 
+static void
+test_offset_and_post(void **state)
+{
+	char	ex[2048], lo[512], run[40], st[32], v[1024];
+
+	(void)state;
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://127.0.0.1:%d/offset\", \"pagination\": {\"type\": "
+	    "\"offset\", \"page_size\": 3}}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "offsets");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(i, ',' ORDER BY i) FROM offsets", NULL,
+	    v, sizeof(v));
+	assert_string_equal(v, "0,1,2,3,4,5,6");
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"method\": \"POST\", "
+	    "\"url\": \"http://127.0.0.1:%d/post\", \"body\": {\"since\": "
+	    "\"2026-01-01\"}, \"auth\": {\"type\": \"basic\", \"username\": "
+	    "\"user\", \"password\": {\"env\": \"ORK_TEST_PW\"}}, "
+	    "\"headers\": {\"X-Key\": {\"env\": \"ORK_TEST_HDR\"}}, "
+	    "\"params\": {\"api_key\": {\"env\": \"ORK_TEST_Q\"}}, "
+	    "\"records_path\": \"results\", \"pagination\": {\"type\": "
+	    "\"next_url\", \"next_url_path\": \"next\"}}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "posted");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(p, ',' ORDER BY p) FROM posted", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "1,2");
+	q1(conn, "SELECT count(*) FROM task_logs WHERE line LIKE '%-secret%'",
+	    NULL, v, sizeof(v));
+	assert_string_equal(v, "0");
+}
+
 /* A CSV behind a URL streams in, plain and gzipped; a 404 fails. */
 static void
 test_csv_over_http(void **state)
@@ -412,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_pages_retries_into_postgres),
 		cmocka_unit_test(test_link_into_duckdb),
 		cmocka_unit_test(test_cursor_and_404),
+		cmocka_unit_test(test_offset_and_post),
 		cmocka_unit_test(test_csv_over_http),
 	};
 
