@@ -144,6 +144,7 @@ static const struct field http_fields[] = {
 	{ "timeout_seconds", FK_INT, 0, 1, 3600, NULL, NULL, NULL },
 	{ "verify_tls", FK_BOOL, 0, 0, 0, NULL, NULL, NULL },
 	{ "max_requests_per_second", FK_RATE, 0, 0, 10000, NULL, NULL, NULL },
+	{ "flatten", FK_BOOL, 0, 0, 0, NULL, NULL, NULL },
 	F_END
 };
 

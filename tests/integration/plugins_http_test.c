@@ -423,6 +423,18 @@ test_cursor_and_404(void **state)
 	q1(dconn, "SELECT string_agg(v, ',' ORDER BY v) FROM cursored", NULL,
 	    v, sizeof(v));
 	assert_string_equal(v, "1,2,3,4,5");
+	/* "flatten": false keeps a nested object as one JSON text column */
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://127.0.0.1:%d/pages\", \"auth\": {\"type\": \"bearer\", "
+	    "\"token\": {\"env\": \"ORK_TEST_TOKEN\"}}, \"records_path\": "
+	    "\"data.items\", \"pagination\": {\"type\": \"page\"}, "
+	    "\"flatten\": false}", web_port);
+	snprintf(lo, sizeof(lo), pg_lo, "unflat");
+	job_run(ex, lo, run, st, sizeof(st));
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT count(*) || ':' || max(meta) FILTER (WHERE id = '11') "
+	    "FROM unflat", NULL, v, sizeof(v));
+	assert_string_equal(v, "6:{\"score\":1.5,\"tags\":[\"a\",\"b\"]}");
 	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
 	    "\"http://127.0.0.1:%d/none\"}", web_port);
 	snprintf(lo, sizeof(lo), pg_lo, "nothing");

@@ -15,8 +15,8 @@
  * logged), max_requests_per_second.
  *
  * Records: each must be a JSON object; nested objects become columns
- * named a__b, arrays are kept as JSON text, null is NULL, booleans are
- * true/false.  The columns are those of the first page's records, in
+ * named a__b (or stay one column of JSON text with "flatten": false),
+ * arrays are kept as JSON text, null is NULL, booleans are true/false.  The columns are those of the first page's records, in
  * order of first appearance; a key first seen on a later page is left
  * out and logged once.
  *
@@ -81,6 +81,7 @@ struct http_src {
 	const cJSON		*records;
 	const cJSON		*record;	/* the next to hand out */
 	int			 columns_set;
+	int			 depth;		/* flattening depth, 0: none */
 	long			 ignored_keys;
 	char			 error_url[256];	/* without the query */
 	char			*cur_url;	/* the page being read */
@@ -472,8 +473,8 @@ value_text(const cJSON *v)
 
 /* collect adds the flattened column names of one record to names. */
 static int
-collect(const cJSON *obj, const char *prefix, int depth, char ***names,
-    size_t *n)
+collect(const cJSON *obj, const char *prefix, int depth, int max_depth,
+    char ***names, size_t *n)
 {
 	const cJSON *e;
 
@@ -482,8 +483,8 @@ collect(const cJSON *obj, const char *prefix, int depth, char ***names,
 
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "__" :
 		    "", e->string);
-		if (cJSON_IsObject(e) && depth < HTTP_FLATTEN_DEPTH) {
-			int rc = collect(e, name, depth + 1, names, n);
+		if (cJSON_IsObject(e) && depth < max_depth) {
+			int rc = collect(e, name, depth + 1, max_depth, names, n);
 
 			if (rc != 0)
 				return rc;
@@ -517,7 +518,7 @@ collect(const cJSON *obj, const char *prefix, int depth, char ***names,
 
 /* lookup finds the value of a flattened column in a record. */
 static const cJSON *
-lookup(const cJSON *obj, const char *col)
+lookup(const cJSON *obj, const char *col, int depth)
 {
 	const cJSON *e;
 
@@ -526,9 +527,10 @@ lookup(const cJSON *obj, const char *col)
 
 		if (strcmp(col, e->string) == 0)
 			return e;
-		if (cJSON_IsObject(e) && strncmp(col, e->string, kl) == 0 &&
+		if (depth > 0 && cJSON_IsObject(e) &&
+		    strncmp(col, e->string, kl) == 0 &&
 		    col[kl] == '_' && col[kl + 1] == '_') {
-			const cJSON *in = lookup(e, col + kl + 2);
+			const cJSON *in = lookup(e, col + kl + 2, depth - 1);
 
 			if (in != NULL)
 				return in;
@@ -539,14 +541,14 @@ lookup(const cJSON *obj, const char *col)
 
 /* count_leaves counts the flattened keys of a record (as collect). */
 static size_t
-count_leaves(const cJSON *obj, int depth)
+count_leaves(const cJSON *obj, int depth, int max_depth)
 {
 	const cJSON	*e;
 	size_t		 n = 0;
 
 	cJSON_ArrayForEach(e, obj)
-		n += cJSON_IsObject(e) && depth < HTTP_FLATTEN_DEPTH ?
-		    count_leaves(e, depth + 1) : 1;
+		n += cJSON_IsObject(e) && depth < max_depth ?
+		    count_leaves(e, depth + 1, max_depth) : 1;
 	return n;
 }
 
@@ -560,8 +562,8 @@ set_columns(struct http_src *s, struct batch *b)
 	int		  rc = 0;
 
 	cJSON_ArrayForEach(r, s->records)
-		if (cJSON_IsObject(r) && (rc = collect(r, "", 0, &names, &n))
-		    != 0)
+		if (cJSON_IsObject(r) && (rc = collect(r, "", 0, s->depth,
+		    &names, &n)) != 0)
 			break;
 	if (rc == 0 && n > 0) {
 		rc = batch_set_columns(b, (const char *const *)names, NULL, n,
@@ -762,6 +764,8 @@ http_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
 	    "offset" : "page");
 	s->number = num(s->pagination, "start", s->paging == P_PAGE ? 1 : 0);
 	s->max_pages = num(s->pagination, "max_pages", HTTP_MAX_PAGES_DEFAULT);
+	s->depth = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cfg,
+	    "flatten")) ? 0 : HTTP_FLATTEN_DEPTH;
 	s->rate = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cfg,
 	    "max_requests_per_second")) ? cJSON_GetObjectItemCaseSensitive(cfg,
 	    "max_requests_per_second")->valuedouble : 0;
@@ -936,7 +940,7 @@ http_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
 			continue;
 		found = 0;
 		for (size_t c = 0; c < b->ncols; c++) {
-			const cJSON	*jv = lookup(r, b->cols[c]);
+			const cJSON	*jv = lookup(r, b->cols[c], s->depth);
 			char		*t = jv != NULL ? value_text(jv) : NULL;
 
 			if (t == NULL && jv != NULL && !cJSON_IsNull(jv))
@@ -950,7 +954,7 @@ http_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
 		if ((rc = batch_end_row(b)) != 0)
 			return rc;
 		if (s->pages > 1) {
-			size_t leaves = count_leaves(r, 0);
+			size_t leaves = count_leaves(r, 0, s->depth);
 
 			if (leaves > found)
 				s->ignored_keys += (long)(leaves - found);
