@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,7 +321,7 @@ test_call_times_out_without_server(void **state)
 
 /* deferred: answered later from another thread, in reverse order */
 static struct msg_deferred	*held[4];
-static int			 nheld;
+static atomic_int		 nheld;
 
 static void
 defer_handler(void *arg, void *targ, const struct msg *req,
@@ -333,7 +334,7 @@ defer_handler(void *arg, void *targ, const struct msg *req,
 	(void)req;
 	d = msg_reply_defer(rep);
 	assert_non_null(d);
-	held[nheld++] = d;
+	held[atomic_fetch_add(&nheld, 1)] = d;
 }
 
 struct caller {
@@ -374,7 +375,7 @@ test_deferred_answers(void **state)
 	char			 url[64], err[256];
 
 	(void)state;
-	nheld = 0;
+	atomic_store(&nheld, 0);
 	/* one server thread: it must go on receiving while answers wait */
 	assert_int_equal(msg_server_start("tcp://127.0.0.1:0", 1,
 	    defer_handler, NULL, NULL, NULL, &srv, err, sizeof(err)), 0);
@@ -385,10 +386,10 @@ test_deferred_answers(void **state)
 		snprintf(c[i].from, sizeof(c[i].from), "caller-%d", i);
 		pthread_create(&th[i], NULL, call_one, &c[i]);
 	}
-	for (int i = 0; i < 100 && nheld < 3; i++)
+	for (int i = 0; i < 100 && atomic_load(&nheld) < 3; i++)
 		h_sleep_ms(20);
-	assert_int_equal(nheld, 3);
-	for (int i = nheld - 1; i >= 0; i--) {
+	assert_int_equal(atomic_load(&nheld), 3);
+	for (int i = 2; i >= 0; i--) {
 		Ork__PingReply r = ORK__PING_REPLY__INIT;
 
 		r.daemon = (char *)(uintptr_t)"later";
