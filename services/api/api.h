@@ -309,8 +309,10 @@ int	events_clients(struct events *ev);
 /* names.c */
 int	names_new(struct names **out);
 void	names_free(struct names *n);
-int	names_get(struct names *n, const unsigned char id[16], int64_t now_ms,
-	    char *out, size_t outlen);
+void	names_lock(struct names *n);
+void	names_unlock(struct names *n);
+int	names_get_locked(struct names *n, const unsigned char id[16],
+	    int64_t now_ms, char *out, size_t outlen);
 void	names_put(struct names *n, const unsigned char id[16],
 	    const char *name, size_t len);
 void	names_forget(struct names *n, const char *job_id);

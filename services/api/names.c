@@ -31,14 +31,15 @@ struct names {
 	struct name	*slots;
 };
 
+/* slot_of hashes the last 8 bytes of an id (random in v4 and v7 ids). */
 static unsigned
 slot_of(const unsigned char id[16])
 {
-	uint32_t h = 2166136261u;
+	uint64_t x;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ id[i]) * 16777619u;
-	return h & (NAMES_SLOTS - 1);
+	memcpy(&x, id + 8, 8);
+	return (unsigned)((x * UINT64_C(0x9E3779B97F4A7C15)) >> 48) &
+	    (NAMES_SLOTS - 1);
 }
 
 /* names_new makes an empty table.  Returns 0 or ORK_ENOMEM. */
@@ -71,37 +72,45 @@ names_free(struct names *n)
 	free(n);
 }
 
+/* names_lock and names_unlock bracket names_get_locked calls. */
+void
+names_lock(struct names *n)
+{
+	pthread_mutex_lock(&n->lock);
+}
+
+void
+names_unlock(struct names *n)
+{
+	pthread_mutex_unlock(&n->lock);
+}
+
 /*
- * names_get copies the name of job id (16 bytes) into out (at least
- * TASKCFG_NAME_MAX * 4 + 1 bytes) when it is known and fresh at now_ms
- * (util_mono_ms).  Returns 1 when it did, else 0.
+ * names_get_locked copies the name of job id (16 bytes) into out (at
+ * least TASKCFG_NAME_MAX * 4 + 1 bytes) when it is known and fresh at
+ * now_ms (util_mono_ms); names_lock must be held.  Returns 1 when it
+ * did, else 0.
  */
 int
-names_get(struct names *n, const unsigned char id[16], int64_t now,
+names_get_locked(struct names *n, const unsigned char id[16], int64_t now,
     char *out, size_t outlen)
 {
-	unsigned	s = slot_of(id);
-	int		found = 0;
+	unsigned s = slot_of(id);
 
-	pthread_mutex_lock(&n->lock);
 	for (int i = 0; i < NAMES_PROBE; i++) {
 		const struct name *e = &n->slots[(s + (unsigned)i) &
 		    (NAMES_SLOTS - 1)];
 
 		if (e->text != NULL && memcmp(e->id, id, 16) == 0) {
-			if (e->until_ms > now) {
-				size_t len = strlen(e->text);
+			size_t len = strlen(e->text);
 
-				if (len < outlen) {
-					memcpy(out, e->text, len + 1);
-					found = 1;
-				}
-			}
-			break;
+			if (e->until_ms <= now || len >= outlen)
+				return 0;
+			memcpy(out, e->text, len + 1);
+			return 1;
 		}
 	}
-	pthread_mutex_unlock(&n->lock);
-	return found;
+	return 0;
 }
 
 /* names_put remembers a job's name (len bytes, not NUL-terminated). */

@@ -189,18 +189,22 @@ job_names(struct req *r, PGconn *c, const PGresult *res, int rows,
 	int64_t		 now = util_mono_ms();
 	int		 missing = 0, err;
 
+	names_lock(r->a->names);
+	for (int i = 0; i < rows; i++) {
+		out[i].known = PQgetlength(res, i, RUN_JOB_COL) == 16 &&
+		    names_get_locked(r->a->names, (const unsigned char *)
+		    PQgetvalue(res, i, RUN_JOB_COL), now, out[i].text,
+		    sizeof(out[i].text));
+		missing += !out[i].known;
+	}
+	names_unlock(r->a->names);
+	if (missing == 0)
+		return 0;
 	json_buf_init(&ids, 64 * 1024);
 	json_buf_add(&ids, "{", 1);
+	missing = 0;
 	for (int i = 0; i < rows; i++) {
-		const unsigned char *job = (const unsigned char *)PQgetvalue(res,
-		    i, RUN_JOB_COL);
-
-		out[i].known = 0;
-		if (PQgetlength(res, i, RUN_JOB_COL) != 16)
-			continue;
-		out[i].known = names_get(r->a->names, job, now, out[i].text,
-		    sizeof(out[i].text));
-		if (out[i].known)
+		if (out[i].known || PQgetlength(res, i, RUN_JOB_COL) != 16)
 			continue;
 		sql_uuid(res, i, RUN_JOB_COL, id);
 		if (missing++ > 0)

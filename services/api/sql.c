@@ -312,63 +312,65 @@ put(struct json_buf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+/* Two decimal digits of 0..99. */
+static const char two[] =
+    "000102030405060708091011121314151617181920212223242526272829"
+    "303132333435363738394041424344454647484950515253545556575859"
+    "606162636465666768697071727374757677787980818283848586878889"
+    "90919293949596979899";
+
 static char *
-digits(char *p, int64_t v, int width)
+digits2(char *p, int v)
 {
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return p + width;
+	memcpy(p, two + 2 * v, 2);
+	return p + 2;
 }
 
-/* The last day converted, per thread. */
+/* The date part of the last day converted, per thread: "YYYY-MM-DDT. */
 static _Thread_local int64_t	last_days = INT64_MIN;
-static _Thread_local int64_t	last_year;
-static _Thread_local int	last_month, last_day;
+static _Thread_local char	last_date[12];
 
 /*
  * time_text writes Unix us as a quoted RFC 3339 UTC time into p (30
- * bytes) and returns the end, or NULL outside years 0 to 9999.
+ * bytes) and returns the end, or NULL outside years 0 to 9999.  It is
+ * hot: no printf, and the times of one answer mostly fall on a few days.
  */
 static char *
 time_text(char *p, int64_t us)
 {
 	int64_t	secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
-	int64_t	frac = us - secs * 1000000, days, year;
-	int	sod, month, day;
+	int64_t	days, year;
+	int	frac = (int)(us - secs * 1000000), sod, month, day;
 
 	days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 	sod = (int)(secs - days * 86400);
-	/* the times of one answer mostly fall on a few days */
-	if (days == last_days) {
-		year = last_year;
-		month = last_month;
-		day = last_day;
-	} else {
+	if (days != last_days) {
+		char *d = last_date;
+
 		tz_civil_from_days(days, &year, &month, &day);
+		if (year < 0 || year > 9999)
+			return NULL;
+		*d++ = '"';
+		d = digits2(d, (int)(year / 100));
+		d = digits2(d, (int)(year % 100));
+		*d++ = '-';
+		d = digits2(d, month);
+		*d++ = '-';
+		d = digits2(d, day);
+		*d = 'T';
 		last_days = days;
-		last_year = year;
-		last_month = month;
-		last_day = day;
 	}
-	if (year < 0 || year > 9999)
-		return NULL;
-	/* "YYYY-MM-DDTHH:MM:SS.ffffffZ", without printf: it is hot */
-	*p++ = '"';
-	p = digits(p, year, 4);
-	*p++ = '-';
-	p = digits(p, month, 2);
-	*p++ = '-';
-	p = digits(p, day, 2);
-	*p++ = 'T';
-	p = digits(p, sod / 3600, 2);
+	memcpy(p, last_date, 12);
+	p += 12;
+	p = digits2(p, sod / 3600);
 	*p++ = ':';
-	p = digits(p, sod / 60 % 60, 2);
+	p = digits2(p, sod / 60 % 60);
 	*p++ = ':';
-	p = digits(p, sod % 60, 2);
+	p = digits2(p, sod % 60);
 	*p++ = '.';
-	p = digits(p, frac, 6);
+	p = digits2(p, frac / 10000);
+	p = digits2(p, frac / 100 % 100);
+	p = digits2(p, frac % 100);
 	*p++ = 'Z';
 	*p++ = '"';
 	return p;

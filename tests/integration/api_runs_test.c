@@ -356,6 +356,58 @@ test_run_lists(void **state)
 	api_expect_error(&r, 400, "invalid_id", "job_id");
 	api_resp_free(&r);
 
+	/* times as RFC 3339 UTC, around PostgreSQL's epoch and far off */
+	{
+		static const char *const times[] = {
+			"1970-01-01T00:00:00.000000Z",
+			"1999-12-31T23:59:59.999999Z",
+			"2000-01-01T00:00:00.000001Z",
+			"2024-02-29T12:34:56.789012Z",
+			"9999-12-31T23:59:59.999999Z",
+		};
+		char job_c[64];
+
+		api_sql(c, "INSERT INTO job_definitions (job_name) VALUES "
+		    "('times')");
+		h_db_value(c, "SELECT job_id FROM job_definitions WHERE "
+		    "job_name = 'times'", job_c, sizeof(job_c));
+		for (size_t i = 0; i < 5; i++) {
+			char	v[64];
+
+			snprintf(sql, sizeof(sql), "INSERT INTO job_runs (job_id, "
+			    "triggered_by, scheduled_for) VALUES ('%s', 'manual', "
+			    "'%s') RETURNING run_id", job_c, times[i]);
+			h_db_value(c, sql, v, sizeof(v));
+			snprintf(path, sizeof(path), "/runs/%s", v);
+			assert_int_equal(api_call(&s, "GET", path, s.admin,
+			    NULL, &r), 200);
+			assert_string_equal(api_str(r.json, "scheduled_for"),
+			    times[i]);
+			assert_string_equal(api_str(r.json, "job_name"),
+			    "times");
+			api_resp_free(&r);
+		}
+		snprintf(path, sizeof(path), "/runs?job_id=%s", job_c);
+		api_call(&s, "GET", path, s.admin, NULL, &r);
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json,
+		    "items")), 5);
+		assert_string_equal(api_str(cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(r.json, "items"), 0), "job_name"), "times");
+		api_resp_free(&r);
+		/* renamed through this api: run lists say so at once */
+		snprintf(path, sizeof(path), "/jobs/%s", job_c);
+		assert_int_equal(api_call(&s, "PATCH", path, s.admin,
+		    "{\"job_name\":\"times2\",\"tasks\":[{\"extractor_config\":"
+		    "{\"type\":\"noop\"}}]}", &r), 200);
+		api_resp_free(&r);
+		snprintf(path, sizeof(path), "/runs?job_id=%s", job_c);
+		api_call(&s, "GET", path, s.admin, NULL, &r);
+		assert_string_equal(api_str(cJSON_GetArrayItem(
+		    cJSON_GetObjectItem(r.json, "items"), 0), "job_name"),
+		    "times2");
+		api_resp_free(&r);
+	}
+
 	/* log pages: 12 lines over 2 attempts */
 	h_db_value(c, "SELECT run_id FROM job_runs LIMIT 1", run, sizeof(run));
 	snprintf(sql, sizeof(sql), "INSERT INTO task_runs (run_id, job_id, "
