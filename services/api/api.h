@@ -202,6 +202,10 @@ struct sql_field {
 #define SQL_F_END		{ NULL, 0, SQL_END }
 
 #define SQL_NFIELDS(f) ((int)(sizeof(f) / sizeof((f)[0])))
+void	sql_init(int slots);
+int	sql_get(struct api *a, int timeout_ms, PGconn **out, char *msg,
+	    size_t msglen);
+void	sql_put(struct api *a, PGconn *c);
 int	sql_conn(struct req *r, PGconn **out);
 void	sql_release(struct req *r, PGconn *c);
 PGresult *sql_run(PGconn *c, const struct sql_stmt *s,

@@ -150,8 +150,7 @@ hub_read(struct events *ev)
 	const char	*values[1] = { after };
 	int		 err, rows, waiting = 0;
 
-	if (dbpool_get(ev->a->pool, EVENTS_POLL_MS, &c, msg,
-	    sizeof(msg)) != 0) {
+	if (sql_get(ev->a, EVENTS_POLL_MS, &c, msg, sizeof(msg)) != 0) {
 		log_debug("events: no database connection: %s", msg);
 		return 0;
 	}
@@ -194,9 +193,7 @@ hub_read(struct events *ev)
 		pthread_mutex_unlock(&ev->lock);
 		PQclear(res);
 	} while (!waiting && rows == EVENTS_BATCH);
-	if (PQstatus(c) != CONNECTION_OK)
-		sql_forget(c);
-	dbpool_put(ev->a->pool, c);
+	sql_put(ev->a, c);
 	return waiting;
 }
 
@@ -208,11 +205,11 @@ hub_start_position(struct events *ev)
 	char		 msg[256];
 	int		 err;
 
-	if (dbpool_get(ev->a->pool, API_DB_WAIT_MS, &c, msg, sizeof(msg)) != 0)
+	if (sql_get(ev->a, API_DB_WAIT_MS, &c, msg, sizeof(msg)) != 0)
 		return ORK_ECONN;
 	res = sql_exec(c, "SELECT coalesce(max(event_id), 0) FROM events", 0,
 	    NULL, &err, msg, sizeof(msg));	/* text */
-	dbpool_put(ev->a->pool, c);
+	sql_put(ev->a, c);
 	if (res == NULL)
 		return err;
 	pthread_mutex_lock(&ev->lock);
@@ -427,16 +424,14 @@ replay(struct stream *s)
 		values[1] = upto;
 		values[2] = variant == 2 ? s->run_id : s->job_id;
 		values[3] = s->run_id;
-		if (dbpool_get(ev->a->pool, API_DB_WAIT_MS, &c, msg,
+		if (sql_get(ev->a, API_DB_WAIT_MS, &c, msg,
 		    sizeof(msg)) != 0) {
 			log_warn("events: cannot replay: %s", msg);
 			return -1;
 		}
 		res = sql_run(c, &replay_stmts[variant], values, &err, msg,
 		    sizeof(msg));
-		if (res == NULL && PQstatus(c) != CONNECTION_OK)
-			sql_forget(c);
-		dbpool_put(ev->a->pool, c);
+		sql_put(ev->a, c);
 		if (res == NULL) {
 			log_warn("events: cannot replay: %s", msg);
 			return -1;

@@ -773,7 +773,7 @@ jobs_trigger(struct req *r)
 	}
 	snprintf(hdr, sizeof(hdr), "Location: /runs/%s\r\n", run_id);
 	/* The run exists now: read it back, or answer what is known. */
-	if (dbpool_get(r->a->pool, API_DB_WAIT_MS, &c, msg, sizeof(msg)) == 0) {
+	if (sql_get(r->a, API_DB_WAIT_MS, &c, msg, sizeof(msg)) == 0) {
 		json_buf_init(&b, API_REPLY_MAX);
 		err = runs_fetch(c, run_id, &b, msg, sizeof(msg));
 		sql_release(r, c);

@@ -140,6 +140,7 @@ serve(struct api_config *cfg)
 		log_error("refusing to start: %s", err);
 		return DAEMON_EXIT_FAIL;
 	}
+	sql_init((int)cfg->db_pool);
 	rc = dbpool_new(cfg->database_url, NAME, (int)cfg->db_pool, &a.pool);
 	if (rc != 0) {
 		log_error("could not create the database pool: %s",

@@ -498,7 +498,7 @@ run_status(struct req *r, char *status, size_t len, char *msg,
 	const char	*values[1] = { r->id };
 	int		 err;
 
-	if (dbpool_get(r->a->pool, API_DB_WAIT_MS, &c, msg, msglen) != 0)
+	if (sql_get(r->a, API_DB_WAIT_MS, &c, msg, msglen) != 0)
 		return ORK_ECONN;
 	res = sql_run(c, &run_status_stmt, values, &err, msg, msglen);
 	sql_release(r, c);

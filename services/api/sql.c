@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "db.h"
@@ -83,6 +84,141 @@ sql_forget(PGconn *c)
 }
 
 /*
+ * The gate: connections are handed out first come, first served.  The
+ * pool itself wakes any waiter and lets a newcomer take a connection
+ * before a woken one, so under load a request could wait until it gave
+ * up (503) while later ones passed it; here a freed slot goes to the
+ * longest waiter.
+ */
+struct waiter {
+	pthread_cond_t	 cond;
+	int		 granted;
+	struct waiter	*next;
+};
+
+static pthread_mutex_t	 gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		 gate_free;
+static struct waiter	*gate_head, *gate_tail;
+
+/* sql_init sets how many connections the gate hands out at once. */
+void
+sql_init(int slots)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_free = slots;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static int
+gate_enter(int timeout_ms)
+{
+	struct waiter		 w;
+	struct waiter		**pp;
+	struct timespec		 deadline;
+	pthread_condattr_t	 ca;
+	int			 rc = 0;
+
+	pthread_mutex_lock(&gate_lock);
+	if (gate_free > 0 && gate_head == NULL) {
+		gate_free--;
+		pthread_mutex_unlock(&gate_lock);
+		return 0;
+	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	w.granted = 0;
+	w.next = NULL;
+	if (gate_tail != NULL)
+		gate_tail->next = &w;
+	else
+		gate_head = &w;
+	gate_tail = &w;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	while (!w.granted) {
+		if (pthread_cond_timedwait(&w.cond, &gate_lock, &deadline) != 0 &&
+		    !w.granted) {
+			/* gave up: leave the queue */
+			struct waiter *prev = NULL;
+
+			for (pp = &gate_head; *pp != NULL; pp = &(*pp)->next) {
+				if (*pp == &w) {
+					*pp = w.next;
+					break;
+				}
+				prev = *pp;
+			}
+			if (gate_tail == &w)
+				gate_tail = prev;
+			rc = ORK_ETIMEDOUT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&gate_lock);
+	pthread_cond_destroy(&w.cond);
+	return rc;
+}
+
+static void
+gate_leave(void)
+{
+	struct waiter *w;
+
+	pthread_mutex_lock(&gate_lock);
+	if ((w = gate_head) != NULL) {
+		/* the slot passes to the longest waiter */
+		gate_head = w->next;
+		if (gate_head == NULL)
+			gate_tail = NULL;
+		w->granted = 1;
+		pthread_cond_signal(&w->cond);
+	} else
+		gate_free++;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/*
+ * sql_get checks out a connection through the gate, waiting up to
+ * timeout_ms.  Returns 0, ORK_ETIMEDOUT, or ORK_ECONN with the reason in
+ * msg.  Give it back with sql_put.
+ */
+int
+sql_get(struct api *a, int timeout_ms, PGconn **out, char *msg, size_t msglen)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = gate_enter(timeout_ms)) != 0) {
+		snprintf(msg, msglen, "every database connection is busy");
+		return rc;
+	}
+	rc = dbpool_get(a->pool, timeout_ms, out, msg, msglen);
+	if (rc != 0)
+		gate_leave();
+	return rc;
+}
+
+/* sql_put returns a connection from sql_get; a broken one is closed. */
+void
+sql_put(struct api *a, PGconn *c)
+{
+	if (c == NULL)
+		return;
+	if (PQstatus(c) != CONNECTION_OK ||
+	    PQtransactionStatus(c) != PQTRANS_IDLE)
+		sql_forget(c);
+	dbpool_put(a->pool, c);
+	gate_leave();
+}
+
+/*
  * sql_conn checks out a connection for a request.  Answers 503 itself
  * and returns that status when none can be had; 0 otherwise.
  */
@@ -92,7 +228,7 @@ sql_conn(struct req *r, PGconn **out)
 	char	err[256];
 	int	rc;
 
-	rc = dbpool_get(r->a->pool, API_DB_WAIT_MS, out, err, sizeof(err));
+	rc = sql_get(r->a, API_DB_WAIT_MS, out, err, sizeof(err));
 	if (rc == ORK_ETIMEDOUT)
 		return http_error_h(r, 503, "Retry-After: 1\r\n", "unavailable",
 		    NULL, "every database connection is busy; try again");
@@ -102,16 +238,11 @@ sql_conn(struct req *r, PGconn **out)
 	return 0;
 }
 
-/* sql_release returns a connection; a broken one is forgotten first. */
+/* sql_release returns a request's connection (sql_put). */
 void
 sql_release(struct req *r, PGconn *c)
 {
-	if (c == NULL)
-		return;
-	if (PQstatus(c) != CONNECTION_OK ||
-	    PQtransactionStatus(c) != PQTRANS_IDLE)
-		sql_forget(c);
-	dbpool_put(r->a->pool, c);
+	sql_put(r->a, c);
 }
 
 static int

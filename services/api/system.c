@@ -36,13 +36,11 @@ check_database(struct api *a)
 	char	 err[256];
 	int	 rc;
 
-	rc = dbpool_get(a->pool, READY_TIMEOUT_MS, &conn, err, sizeof(err));
+	rc = sql_get(a, READY_TIMEOUT_MS, &conn, err, sizeof(err));
 	if (rc != 0)
 		return 0;
 	rc = db_exec(conn, "SELECT 1", NULL, 0);
-	if (rc != 0)
-		sql_forget(conn);
-	dbpool_put(a->pool, conn);
+	sql_put(a, conn);
 	return rc == 0;
 }
 
