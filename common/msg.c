@@ -297,12 +297,23 @@ msg_req_open(nng_socket *s, const char *urls, int resend_ms)
 	return rc;
 }
 
+/*
+ * next_request_id numbers requests from a random start, so that ids of
+ * two processes (two api replicas, say) do not meet.
+ */
 static uint64_t
 next_request_id(void)
 {
-	static _Atomic uint64_t counter;
+	static _Atomic uint64_t	counter;
+	uint64_t		start, zero = 0;
 
-	return ++counter;
+	if (atomic_load(&counter) == 0) {
+		if (util_rand_bytes(&start, sizeof(start)) != 0 || start == 0)
+			start = (uint64_t)util_now_us();
+		start &= 0x7fffffffffffffffULL;	/* room to count up */
+		(void)atomic_compare_exchange_strong(&counter, &zero, start);
+	}
+	return atomic_fetch_add(&counter, 1) + 1;
 }
 
 int

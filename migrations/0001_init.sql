@@ -76,6 +76,8 @@ CREATE TABLE job_runs (
 	scheduled_for	timestamptz,
 	params		jsonb NOT NULL DEFAULT '{}'::jsonb,
 	trace_id	varchar(64),
+	-- a TriggerRun resent after a timeout names the same key: one run
+	request_key	varchar(200),
 	started_at	timestamptz,
 	finished_at	timestamptz,
 	error_message	text,
@@ -87,6 +89,8 @@ CREATE TABLE job_runs (
 -- One run per cron slot, whichever orchestrator fires it.
 CREATE UNIQUE INDEX job_runs_job_id_scheduled_for_key ON job_runs
     (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
+CREATE UNIQUE INDEX job_runs_request_key_key ON job_runs (request_key)
+    WHERE request_key IS NOT NULL;
 -- No index on status alone: lists filter it along the keyset indexes.
 CREATE INDEX idx_job_runs_job_id ON job_runs (job_id, created_at DESC, run_id DESC);
 CREATE INDEX idx_job_runs_created ON job_runs (created_at DESC, run_id DESC);
@@ -295,11 +299,12 @@ $$;
 
 -- ork_trigger: create runs, one per element of the arrays, each with one
 -- task run per task of its job, in one statement.  A cron slot
--- (p_slots[i]) fires once: a second trigger of the same slot returns the
--- existing run with o_created = false.  A job that does not exist or has
+-- (p_slots[i]) fires once, and a request key (p_keys[i]) makes one run:
+-- a second trigger of the same slot or key returns the existing run with
+-- o_created = false.  A job that does not exist or has
 -- no tasks gets o_error 'not_found' or 'no_tasks' and no run.
 CREATE FUNCTION ork_trigger(p_jobs uuid[], p_by text[], p_params jsonb[],
-    p_traces text[], p_slots timestamptz[])
+    p_traces text[], p_slots timestamptz[], p_keys text[])
 RETURNS TABLE (o_i integer, o_run_id uuid, o_status text, o_created boolean,
     o_error text)
 LANGUAGE plpgsql AS $$
@@ -313,17 +318,18 @@ BEGIN
 			SELECT x.*, ork_uuid7() AS run_id,
 			    (SELECT min(d.task_order) FROM task_definitions d
 				WHERE d.job_id = x.job) AS first
-			FROM unnest(p_jobs, p_by, p_params, p_traces, p_slots)
-			    WITH ORDINALITY AS x(job, by, params, trace, slot, i)
+			FROM unnest(p_jobs, p_by, p_params, p_traces, p_slots,
+			    p_keys) WITH ORDINALITY AS x(job, by, params, trace,
+			    slot, rkey, i)
 		), ins AS (
 			INSERT INTO job_runs (run_id, job_id, triggered_by,
-			    params, trace_id, scheduled_for)
+			    params, trace_id, scheduled_for, request_key)
 			SELECT x.run_id, x.job, x.by,
-			    coalesce(x.params, '{}'::jsonb), x.trace, x.slot
+			    coalesce(x.params, '{}'::jsonb), x.trace, x.slot,
+			    x.rkey
 			FROM x WHERE x.first IS NOT NULL
 			ORDER BY x.i
-			ON CONFLICT (job_id, scheduled_for)
-			    WHERE scheduled_for IS NOT NULL DO NOTHING
+			ON CONFLICT DO NOTHING
 			RETURNING run_id, job_id
 		), tr AS (
 			INSERT INTO task_runs (run_id, job_id, task_id,
@@ -345,7 +351,7 @@ BEGIN
 			INSERT INTO events (kind, job_id, run_id, status)
 			SELECT 'run', ins.job_id, ins.run_id, 'queued' FROM ins
 		)
-		SELECT x.i::integer AS i, x.job, x.slot, ins.run_id,
+		SELECT x.i::integer AS i, x.job, x.slot, x.rkey, ins.run_id,
 		    x.first IS NOT NULL AS has_tasks
 		FROM x LEFT JOIN ins ON ins.run_id = x.run_id
 		ORDER BY x.i
@@ -357,6 +363,9 @@ BEGIN
 		o_status := 'queued';
 		IF r.run_id IS NOT NULL THEN
 			v_any := true;
+		ELSIF r.has_tasks AND r.rkey IS NOT NULL THEN
+			SELECT run_id, status INTO o_run_id, o_status
+			FROM job_runs WHERE request_key = r.rkey;
 		ELSIF r.has_tasks AND r.slot IS NOT NULL THEN
 			SELECT run_id, status INTO o_run_id, o_status
 			FROM job_runs
@@ -898,7 +907,8 @@ $$;
 -- batches of hundreds by nested loops, comparing every row with every
 -- other.  Each table in these statements is reached through an index on
 -- "= ANY (...)"; hash joins then keep a batch linear in its size.
-ALTER FUNCTION ork_trigger(uuid[], text[], jsonb[], text[], timestamptz[])
+ALTER FUNCTION ork_trigger(uuid[], text[], jsonb[], text[], timestamptz[],
+    text[])
     SET enable_nestloop = off;
 ALTER FUNCTION ork_lease(text, text[], integer, integer)
     SET enable_nestloop = off;

@@ -43,6 +43,11 @@ run_tap() {
 	rc=$?
 	ok=$(grep -cE '^ok [0-9]+' "$log")
 	notok=$(grep -cE '^not ok [0-9]+' "$log")
+	plan=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$log" | head -n 1)
+	# a program that stopped before all its tests ran has failed
+	if [[ -n $plan ]] && ((ok + notok < plan && rc == 0)); then
+		rc=1
+	fi
 	passed=$((passed + ok))
 	failed=$((failed + notok))
 	if ((notok > 0)); then

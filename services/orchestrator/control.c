@@ -230,6 +230,21 @@ handle_trigger(struct orch *o, struct control_thread *t, const struct msg *req,
 	    strdup(m->params_json) : NULL;
 	it->trace = req->trace_id[0] != '\0' ? strdup(req->trace_id) : NULL;
 	it->slot_us = m->scheduled_for_us;
+	/*
+	 * A REQ socket resends a request that was not answered in time, with
+	 * the same trace and request id: they make the request's key, so the
+	 * resend finds the run the first copy made.  (Request ids start at a
+	 * random value in each process.)
+	 */
+	if (req->trace_id[0] != '\0') {
+		char key[MSG_TRACE_MAX + 32];
+
+		snprintf(key, sizeof(key), "%s:%" PRIu64, req->trace_id,
+		    req->request_id);
+		it->key = strdup(key);
+		if (it->key == NULL)
+			goto nomem;
+	}
 	if (it->job_id == NULL || it->by == NULL ||
 	    (it->params == NULL && m->params_json != NULL &&
 	    *m->params_json != '\0') ||

@@ -62,6 +62,7 @@ struct trigger_item {
 	char			*by;
 	char			*params;	/* JSON text or NULL */
 	char			*trace;		/* or NULL */
+	char			*key;		/* request key or NULL */
 	int64_t			 slot_us;	/* 0: not a cron slot */
 	struct msg_deferred	*reply;
 	/* out */

@@ -18,7 +18,7 @@ static const struct {
 	    "coalesce(o_error, '') FROM ork_trigger($1::uuid[], $2::text[], "
 	    "$3::jsonb[], $4::text[], (SELECT array_agg(CASE WHEN us = 0 THEN "
 	    "NULL ELSE to_timestamp(us / 1000000.0) END ORDER BY n) FROM "
-	    "unnest($5::int8[]) WITH ORDINALITY AS u(us, n)))" },
+	    "unnest($5::int8[]) WITH ORDINALITY AS u(us, n)), $6::text[])" },
 	{ "cancel", "SELECT o_status, o_task_run_id, o_attempt "
 	    "FROM ork_cancel_run($1::uuid)" },
 	{ "retry", "SELECT o_status, o_requeued FROM ork_retry_run($1::uuid)" },

@@ -35,8 +35,8 @@ static int		 tq_stop;
 static void
 run_batch(PGconn *conn, struct trigger_item **items, int n)
 {
-	struct strbuf	 jobs, by, params, traces, slots;
-	const char	*values[5];
+	struct strbuf	 jobs, by, params, traces, slots, keys;
+	const char	*values[6];
 	PGresult	*res;
 	char		 err[512];
 	int		 rc = 0;
@@ -46,6 +46,7 @@ run_batch(PGconn *conn, struct trigger_item **items, int n)
 	strbuf_init(&params, (size_t)(ORCH_MAX_PARAMS + 16) * TRIGGER_BATCH_MAX);
 	strbuf_init(&traces, 80 * TRIGGER_BATCH_MAX);
 	strbuf_init(&slots, 24 * TRIGGER_BATCH_MAX);
+	strbuf_init(&keys, 220 * TRIGGER_BATCH_MAX);
 	for (int i = 0; i < n && rc == 0; i++) {
 		char slot[32];
 
@@ -57,12 +58,15 @@ run_batch(PGconn *conn, struct trigger_item **items, int n)
 		rc = rc != 0 ? rc : strbuf_pg_array_text(&traces,
 		    items[i]->trace);
 		rc = rc != 0 ? rc : strbuf_pg_array_text(&slots, slot);
+		rc = rc != 0 ? rc : strbuf_pg_array_text(&keys,
+		    items[i]->key);
 	}
 	if (rc == 0)
 		rc = strbuf_pg_array_end(&jobs) || strbuf_pg_array_end(&by) ||
 		    strbuf_pg_array_end(&params) ||
 		    strbuf_pg_array_end(&traces) ||
-		    strbuf_pg_array_end(&slots) ? ORK_ETOOBIG : 0;
+		    strbuf_pg_array_end(&slots) ||
+		    strbuf_pg_array_end(&keys) ? ORK_ETOOBIG : 0;
 	if (rc != 0) {
 		snprintf(err, sizeof(err), "batch too large");
 		goto fail;
@@ -72,7 +76,8 @@ run_batch(PGconn *conn, struct trigger_item **items, int n)
 	values[2] = strbuf_str(&params);
 	values[3] = strbuf_str(&traces);
 	values[4] = strbuf_str(&slots);
-	res = sql_exec(conn, "trigger", 5, values);
+	values[5] = strbuf_str(&keys);
+	res = sql_exec(conn, "trigger", 6, values);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = db_result_error(conn, res, err, sizeof(err));
 		PQclear(res);
@@ -115,6 +120,7 @@ out:
 	strbuf_free(&params);
 	strbuf_free(&traces);
 	strbuf_free(&slots);
+	strbuf_free(&keys);
 }
 
 void
@@ -126,6 +132,7 @@ trigger_item_free(struct trigger_item *it)
 	free(it->by);
 	free(it->params);
 	free(it->trace);
+	free(it->key);
 	free(it);
 }
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
 #include "msg.h"
@@ -407,6 +409,59 @@ test_repeated_and_stale_reports(void **state)
 	nng_close(s);
 }
 
+/* raw_trigger sends one TriggerRun frame with a fixed request id. */
+static void
+raw_trigger(const char *job, uint64_t id, char *run, int *created)
+{
+	Ork__TriggerRun		 m = ORK__TRIGGER_RUN__INIT;
+	nng_socket		 s;
+	nng_msg			*out, *in;
+	struct msg		 reply;
+	Ork__Error__Code	 code;
+	char			 err[256];
+
+	m.job_id = (char *)(uintptr_t)job;
+	assert_int_equal(msg_encode(ORK__MSG_TYPE__MSG_TRIGGER_RUN, &m.base, id,
+	    "5e1f0c7a3b9d4e2f8a6c1b0d9e8f7a6b", NULL, &out), 0);
+	assert_int_equal(nng_req0_open(&s), 0);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000);
+	assert_int_equal(nng_dial(s, orch.control_url, NULL, 0), 0);
+	assert_int_equal(nng_sendmsg(s, out, 0), 0);
+	assert_int_equal(nng_recvmsg(s, &in, 0), 0);
+	assert_int_equal(msg_decode(nng_msg_body(in), nng_msg_len(in), &reply,
+	    &code, err, sizeof(err)), 0);
+	assert_int_equal(reply.type, ORK__MSG_TYPE__MSG_TRIGGER_RUN_REPLY);
+	snprintf(run, 40, "%s", ((Ork__TriggerRunReply *)reply.body)->run_id);
+	*created = ((Ork__TriggerRunReply *)reply.body)->created;
+	msg_release(&reply);
+	nng_msg_free(in);
+	nng_close(s);
+}
+
+static void
+test_resent_trigger_makes_one_run(void **state)
+{
+	const char	*exs[1] = { "{\"type\": \"noop\"}" };
+	char		 job[40], run1[40], run2[40], run3[40], v[64];
+	int		 created;
+
+	(void)state;
+	h_job_create(conn, "resent", exs, 1, 1, 0, 100, job);
+	/* a REQ socket resends the same frame when no answer came in time */
+	raw_trigger(job, 424242, run1, &created);
+	assert_true(created);
+	raw_trigger(job, 424242, run2, &created);
+	assert_false(created);
+	assert_string_equal(run1, run2);
+	/* another request is another run */
+	raw_trigger(job, 424243, run3, &created);
+	assert_true(created);
+	assert_string_not_equal(run1, run3);
+	value("SELECT count(*) FROM job_runs WHERE job_id = $1", job, v,
+	    sizeof(v));
+	assert_string_equal(v, "2");
+}
+
 static void
 test_bad_requests_answered(void **state)
 {
@@ -475,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_timeout_stops_and_retries),
 		cmocka_unit_test(test_cancel_running_command),
 		cmocka_unit_test(test_repeated_and_stale_reports),
+		cmocka_unit_test(test_resent_trigger_makes_one_run),
 		cmocka_unit_test(test_bad_requests_answered),
 	};
 
