@@ -219,6 +219,10 @@ http_read_body(struct req *r, int optional)
 		return http_error(r, 415, "unsupported_media_type", NULL,
 		    "send the body as application/json (Content-Type: %.64s)",
 		    ct != NULL ? ct : "none");
+	/* a client waiting for leave to send (curl does for large bodies) */
+	if ((ct = mg_get_header(r->c, "Expect")) != NULL &&
+	    strcasecmp(ct, "100-continue") == 0)
+		mg_printf(r->c, "HTTP/1.1 100 Continue\r\n\r\n");
 	cap = declared > 0 ? (size_t)declared : 64 * 1024;
 	if ((buf = malloc(cap + 1)) == NULL)
 		return http_error(r, 500, "internal", NULL, "out of memory");

@@ -124,11 +124,16 @@ api_call_on(CURL *h, const struct api_stack *s, const char *method,
 		hl = curl_slist_append(hl, auth);
 	}
 	if (body != NULL) {
+		int expect = 0;
+
+		for (const char *const *x = extra; x != NULL && *x != NULL; x++)
+			expect |= strncasecmp(*x, "Expect:", 7) == 0;
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)bodylen);
-		/* no "Expect: 100-continue" round trip for large bodies */
-		hl = curl_slist_append(hl, "Expect:");
+		/* no "Expect: 100-continue" round trip unless asked for */
+		if (!expect)
+			hl = curl_slist_append(hl, "Expect:");
 	}
 	if (ctype == NULL && body != NULL)
 		ctype = "application/json";
