@@ -321,7 +321,8 @@ test_call_times_out_without_server(void **state)
 
 /* deferred: answered later from another thread, in reverse order */
 static struct msg_deferred	*held[4];
-static atomic_int		 nheld;
+static atomic_int		 nslot;		/* slots taken */
+static atomic_int		 nheld;		/* slots filled */
 
 static void
 defer_handler(void *arg, void *targ, const struct msg *req,
@@ -334,7 +335,8 @@ defer_handler(void *arg, void *targ, const struct msg *req,
 	(void)req;
 	d = msg_reply_defer(rep);
 	assert_non_null(d);
-	held[atomic_fetch_add(&nheld, 1)] = d;
+	held[atomic_fetch_add(&nslot, 1)] = d;
+	atomic_fetch_add(&nheld, 1);	/* publishes the slot */
 }
 
 struct caller {
@@ -375,6 +377,7 @@ test_deferred_answers(void **state)
 	char			 url[64], err[256];
 
 	(void)state;
+	atomic_store(&nslot, 0);
 	atomic_store(&nheld, 0);
 	/* one server thread: it must go on receiving while answers wait */
 	assert_int_equal(msg_server_start("tcp://127.0.0.1:0", 1,
