@@ -3,6 +3,7 @@
  * limits, query parameters, list pages and cursors, and the one shape
  * of every error: {"error": {"code", "message", "field"}}.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,7 +344,10 @@ http_query_uuid(struct req *r, const char *name,
 	if (!util_uuid_valid(buf))
 		return http_error(r, 400, "invalid_id", name, "\"%.64s\" is not "
 		    "a UUID", buf);
-	memcpy(out, buf, UTIL_UUID_LEN + 1);
+	/* lower case, as the database writes them: compared as text too */
+	for (int i = 0; i < UTIL_UUID_LEN; i++)
+		out[i] = (char)tolower((unsigned char)buf[i]);
+	out[UTIL_UUID_LEN] = '\0';
 	*present = 1;
 	return 0;
 }

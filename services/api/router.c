@@ -8,6 +8,7 @@
  * The same table produces GET /openapi.json, so the document lists
  * exactly the routes served.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,7 +267,8 @@ dispatch(struct mg_connection *c, void *cbdata)
 			    "is not a UUID", id);
 			goto done;
 		}
-		memcpy(r.id, id, sizeof(r.id));
+		for (size_t i = 0; i < sizeof(r.id); i++)
+			r.id[i] = (char)tolower((unsigned char)id[i]);
 	}
 	if (found->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL)) {
 		rc = http_read_body(&r, (found->flags & ROUTE_BODY) == 0);
