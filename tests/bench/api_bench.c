@@ -36,6 +36,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "api_util.h"
@@ -158,14 +159,17 @@ run_wrk(const char *name, const char *url, const char *script,
 
 /*
  * The paced client: a fixed offered rate, so the latency measured is
- * the latency at that rate (not at saturation).  PACE_CLIENTS threads,
- * each with one keep-alive connection, send on a schedule of rate /
- * PACE_CLIENTS per second; a request's latency runs from when it was
- * due, so a client falling behind counts the wait too (no coordinated
- * omission).
+ * the latency at that rate (not at saturation).  PACE_CLIENTS keep-alive
+ * connections, shared by PACE_THREADS threads waiting in epoll, each
+ * connection sending on a schedule of rate / PACE_CLIENTS per second.  A
+ * request's latency runs from when it was due, so a connection that
+ * falls behind counts the wait too (no coordinated omission).
  */
 #define PACE_CLIENTS	32
+#define PACE_THREADS	2
 #define PACE_MAX	(1 << 20)	/* latencies kept */
+#define PACE_QUEUE	4096		/* requests due on one connection */
+#define PACE_BUF	(1 << 20)
 
 struct pace {
 	int		 port;
@@ -178,6 +182,17 @@ struct pace {
 	atomic_long	 n;
 	atomic_long	 errors;
 	double		*lat_ms;
+};
+
+struct pace_conn {
+	int	 fd;
+	int	 busy;
+	int64_t	 next_due;		/* the next request's schedule */
+	int64_t	 inflight;		/* due time of the one on the wire */
+	int64_t	 queue[PACE_QUEUE];	/* due, not sent yet */
+	int	 qhead, qlen;
+	char	*buf;
+	size_t	 have, need;
 };
 
 static int64_t
@@ -209,87 +224,156 @@ pace_connect(int port)
 	return fd;
 }
 
-/* pace_exchange sends one GET and reads the whole answer: status or -1. */
-static int
-pace_exchange(int fd, const char *req, size_t reqlen, char *buf,
-    size_t buflen)
+static void
+pace_note(struct pace *p, int64_t due, int ok)
 {
-	size_t	have = 0, need = 0;
-	char	*end;
-	int	 status;
+	long i = atomic_fetch_add(&p->n, 1);
 
-	if (write(fd, req, reqlen) != (ssize_t)reqlen)
-		return -1;
-	for (;;) {
-		ssize_t n = read(fd, buf + have, buflen - have - 1);
+	if (!ok)
+		atomic_fetch_add(&p->errors, 1);
+	if (i < PACE_MAX)
+		p->lat_ms[i] = (double)(now_us() - due) / 1000.0;
+}
 
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-		buf[have] = '\0';
-		if (need == 0 && (end = strstr(buf, "\r\n\r\n")) != NULL) {
-			const char *cl = strcasestr(buf, "Content-Length:");
+/* pace_send puts the next due request of c on the wire. */
+static void
+pace_send(struct pace *p, struct pace_conn *c, unsigned *seed)
+{
+	char	req[512];
+	int	n;
 
-			if (cl == NULL || cl > end)
-				return -1;
-			need = (size_t)(end + 4 - buf) +
-			    (size_t)strtoul(cl + 15, NULL, 10);
-			if (need >= buflen)
-				return -1;
-		}
-		if (need > 0 && have >= need)
-			break;
+	if (p->path != NULL)
+		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
+		    "Authorization: Bearer %s\r\n\r\n", p->path, p->token);
+	else
+		n = snprintf(req, sizeof(req), "GET /jobs/%s HTTP/1.1\r\nHost: "
+		    "x\r\nAuthorization: Bearer %s\r\n\r\n",
+		    p->jobs[rand_r(seed) % (unsigned)p->njobs], p->token);
+	c->inflight = c->queue[c->qhead];
+	c->qhead = (c->qhead + 1) % PACE_QUEUE;
+	c->qlen--;
+	c->busy = 1;
+	c->have = c->need = 0;
+	if (write(c->fd, req, (size_t)n) != n) {
+		pace_note(p, c->inflight, 0);
+		c->busy = 0;
 	}
-	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
-		return -1;
-	return status;
+}
+
+/* pace_read takes what arrived on c; returns 1 when an answer is whole. */
+static int
+pace_read(struct pace_conn *c, int *ok)
+{
+	ssize_t	 n = read(c->fd, c->buf + c->have, PACE_BUF - c->have - 1);
+	char	*end;
+
+	if (n <= 0) {
+		*ok = 0;
+		return 1;
+	}
+	c->have += (size_t)n;
+	c->buf[c->have] = '\0';
+	if (c->need == 0 && (end = strstr(c->buf, "\r\n\r\n")) != NULL) {
+		const char *cl = strcasestr(c->buf, "Content-Length:");
+
+		if (cl == NULL || cl > end) {
+			*ok = 0;
+			return 1;
+		}
+		c->need = (size_t)(end + 4 - c->buf) + (size_t)strtoul(cl + 15,
+		    NULL, 10);
+	}
+	if (c->need == 0 || c->have < c->need)
+		return 0;
+	*ok = strncmp(c->buf, "HTTP/1.1 200", 12) == 0;
+	return 1;
 }
 
 static void *
-pace_client(void *arg)
+pace_thread(void *arg)
 {
-	struct pace	*p = arg;
-	char		*buf = malloc(1 << 20), req[512];
-	double		 every_us = 1e6 * PACE_CLIENTS / p->rate;
-	int64_t		 due;
-	int		 fd = pace_connect(p->port);
-	unsigned	 seed = (unsigned)(uintptr_t)&seed;
+	struct pace		*p = arg;
+	struct pace_conn	*conns;
+	double			 every = 1e6 * PACE_CLIENTS / p->rate;
+	unsigned		 seed = (unsigned)(uintptr_t)&seed;
+	int			 per = PACE_CLIENTS / PACE_THREADS, ep;
 
-	/* spread the clients over one period */
-	due = p->t0_us + (int64_t)(every_us * (rand_r(&seed) % 1000) / 1000);
-	while (buf != NULL && fd >= 0 && due < p->t1_us) {
-		int64_t	 t;
-		long	 i;
-		int	 n, st;
+	conns = calloc((size_t)per, sizeof(*conns));
+	ep = epoll_create1(0);
+	if (conns == NULL || ep < 0)
+		return NULL;
+	for (int i = 0; i < per; i++) {
+		struct epoll_event ev = { EPOLLIN, { .u32 = (uint32_t)i } };
 
-		while ((t = now_us()) < due) {
-			struct timespec ts = { 0, (long)(due - t) * 1000 };
-
-			nanosleep(&ts, NULL);
-		}
-		if (p->path != NULL)
-			n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: "
-			    "x\r\nAuthorization: Bearer %s\r\n\r\n", p->path,
-			    p->token);
-		else
-			n = snprintf(req, sizeof(req), "GET /jobs/%s HTTP/1.1\r\n"
-			    "Host: x\r\nAuthorization: Bearer %s\r\n\r\n",
-			    p->jobs[rand_r(&seed) % (unsigned)p->njobs],
-			    p->token);
-		st = pace_exchange(fd, req, (size_t)n, buf, 1 << 20);
-		if (st != 200) {
-			atomic_fetch_add(&p->errors, 1);
-			close(fd);
-			fd = pace_connect(p->port);
-		}
-		i = atomic_fetch_add(&p->n, 1);
-		if (i < PACE_MAX)
-			p->lat_ms[i] = (double)(now_us() - due) / 1000.0;
-		due += (int64_t)every_us;
+		conns[i].fd = pace_connect(p->port);
+		conns[i].buf = malloc(PACE_BUF);
+		conns[i].next_due = p->t0_us + (int64_t)(every *
+		    (rand_r(&seed) % 1000) / 1000);
+		if (conns[i].fd >= 0)
+			epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 	}
-	if (fd >= 0)
-		close(fd);
-	free(buf);
+	for (;;) {
+		struct epoll_event	evs[64];
+		struct timespec		ts;
+		int64_t			now = now_us(), wake = INT64_MAX;
+		int			n, pending = 0;
+
+		for (int i = 0; i < per; i++) {
+			struct pace_conn *c = &conns[i];
+
+			while (c->next_due <= now && c->next_due < p->t1_us &&
+			    c->qlen < PACE_QUEUE) {
+				c->queue[(c->qhead + c->qlen) % PACE_QUEUE] =
+				    c->next_due;
+				c->qlen++;
+				c->next_due += (int64_t)every;
+			}
+			if (c->fd < 0) {
+				/* no connection: what is due fails */
+				for (; c->qlen > 0; c->qlen--)
+					pace_note(p, c->queue[c->qhead++ %
+					    PACE_QUEUE], 0);
+			} else if (!c->busy && c->qlen > 0)
+				pace_send(p, c, &seed);
+			if (c->next_due < p->t1_us && c->next_due < wake)
+				wake = c->next_due;
+			pending |= c->busy || c->qlen > 0 ||
+			    c->next_due < p->t1_us;
+		}
+		if (!pending)
+			break;
+		if (wake == INT64_MAX || wake < now)
+			wake = now + 1000;
+		ts.tv_sec = (wake - now) / 1000000;
+		ts.tv_nsec = (long)((wake - now) % 1000000) * 1000;
+		n = epoll_pwait2(ep, evs, 64, &ts, NULL);
+		for (int k = 0; k < n; k++) {
+			struct pace_conn	*c = &conns[evs[k].data.u32];
+			int			 ok;
+
+			if (!c->busy || !pace_read(c, &ok))
+				continue;
+			pace_note(p, c->inflight, ok);
+			c->busy = 0;
+			if (!ok) {
+				/* start over on a new connection */
+				struct epoll_event ev = { EPOLLIN,
+				    { .u32 = evs[k].data.u32 } };
+
+				close(c->fd);
+				c->fd = pace_connect(p->port);
+				if (c->fd >= 0)
+					epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+			}
+		}
+	}
+	for (int i = 0; i < per; i++) {
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+		free(conns[i].buf);
+	}
+	free(conns);
+	close(ep);
 	return NULL;
 }
 
@@ -305,7 +389,7 @@ cmp_double(const void *a, const void *b)
 static void
 paced(struct pace *p, double rate, long secs, struct wrk_result *w)
 {
-	pthread_t	t[PACE_CLIENTS];
+	pthread_t	t[PACE_THREADS];
 	long		n;
 
 	p->rate = rate;
@@ -315,9 +399,9 @@ paced(struct pace *p, double rate, long secs, struct wrk_result *w)
 	assert_non_null(p->lat_ms);
 	p->t0_us = now_us() + 100000;
 	p->t1_us = p->t0_us + secs * 1000000;
-	for (int i = 0; i < PACE_CLIENTS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, pace_client, p), 0);
-	for (int i = 0; i < PACE_CLIENTS; i++)
+	for (int i = 0; i < PACE_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, pace_thread, p), 0);
+	for (int i = 0; i < PACE_THREADS; i++)
 		pthread_join(t[i], NULL);
 	n = atomic_load(&p->n);
 	if (n > PACE_MAX)
