@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,8 +315,24 @@ command_run(struct task_ctx *ctx)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(125);
+		{
+			/* no input: a command waiting on stdin would hang */
+			int nul = open("/dev/null", O_RDONLY);
+
+			if (nul >= 0 && nul != 0) {
+				dup2(nul, 0);
+				close(nul);
+			}
+		}
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
+		/*
+		 * Nothing else of the worker's: its sockets (orchestrator,
+		 * health port) must not live on in the command or its children.
+		 */
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+			for (int fd = 3; fd < 65536; fd++)
+				(void)close(fd);
 		if (c.cwd != NULL && chdir(c.cwd) != 0) {
 			static const char msg[] = "could not change directory\n";
 

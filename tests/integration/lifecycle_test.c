@@ -110,6 +110,25 @@ test_three_tasks_in_order(void **state)
 }
 
 static void
+test_command_inherits_no_descriptors(void **state)
+{
+	const char	*exs[1] = { "{\"type\": \"command\", \"shell\": "
+	    "\"ls /proc/$$/fd | tr '\\\\n' ' '\"}" };
+	char		 job[40], run[40], status[32], v[256];
+
+	(void)state;
+	h_job_create(conn, "no descriptors", exs, 1, 1, 0, 100, job);
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, status, sizeof(status), 20000));
+	assert_string_equal(status, "success");
+	/* stdin, stdout, stderr: none of the worker's sockets */
+	value("SELECT string_agg(line, '') FROM task_logs l JOIN task_runs t "
+	    "USING (task_run_id) WHERE t.run_id = $1 AND stream = 'stdout'",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "0 1 2 ");
+}
+
+static void
 test_failing_task_retried_then_run_fails(void **state)
 {
 	const char	*exs[3] = { "{\"type\": \"noop\"}",
@@ -526,6 +545,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_three_tasks_in_order),
+		cmocka_unit_test(test_command_inherits_no_descriptors),
 		cmocka_unit_test(test_failing_task_retried_then_run_fails),
 		cmocka_unit_test(test_timeout_stops_and_retries),
 		cmocka_unit_test(test_cancel_running_command),
