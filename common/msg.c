@@ -423,20 +423,32 @@ msg_reply_set(struct msg_reply *rep, Ork__MsgType type,
 	return rc;
 }
 
+/* Longest Error message sent. */
+#define ERROR_TEXT_MAX 1024
+
+/* error_body fills e (whose message is text) for an Error answer. */
+static void
+error_body(Ork__Error *e, char text[ERROR_TEXT_MAX], Ork__Error__Code code,
+    const char *field, const char *fmt, va_list ap)
+{
+	ork__error__init(e);
+	vsnprintf(text, ERROR_TEXT_MAX, fmt, ap);
+	e->code = code;
+	e->message = text;
+	e->field = (char *)(uintptr_t)(field != NULL ? field : "");
+}
+
 void
 msg_reply_error(struct msg_reply *rep, Ork__Error__Code code,
     const char *field, const char *fmt, ...)
 {
-	Ork__Error	 e = ORK__ERROR__INIT;
-	char		 text[1024];
+	Ork__Error	 e;
+	char		 text[ERROR_TEXT_MAX];
 	va_list		 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	error_body(&e, text, code, field, fmt, ap);
 	va_end(ap);
-	e.code = code;
-	e.message = text;
-	e.field = (char *)(uintptr_t)(field != NULL ? field : "");
 	(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_ERROR, &e.base);
 }
 
@@ -526,16 +538,13 @@ void
 msg_deferred_error(struct msg_deferred *d, Ork__Error__Code code,
     const char *field, const char *fmt, ...)
 {
-	Ork__Error	 e = ORK__ERROR__INIT;
-	char		 text[1024];
+	Ork__Error	 e;
+	char		 text[ERROR_TEXT_MAX];
 	va_list		 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	error_body(&e, text, code, field, fmt, ap);
 	va_end(ap);
-	e.code = code;
-	e.message = text;
-	e.field = (char *)(uintptr_t)(field != NULL ? field : "");
 	(void)msg_deferred_reply(d, ORK__MSG_TYPE__MSG_ERROR, &e.base);
 }
 
