@@ -7,14 +7,17 @@
 # line: "N passed, M failed".  Tests speak TAP (cmocka's TAP output).
 #
 #   BUILD=build tests/run.sh [FILTER]   FILTER: run only matching programs
+#   ORK_TEST_CLUSTER=NAME tests/run.sh   a cluster and tests/out/NAME of its own
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 build=${BUILD:-build}
 filter=${1:-}
-out=$top/tests/out/$(basename "$build")
-cluster=test-$(basename "$build")
+# ORK_TEST_CLUSTER: name of the cluster and of the output folder, so that
+# two runs on one machine do not share (and destroy) one cluster.
+cluster=${ORK_TEST_CLUSTER:-test-$(basename "$build")}
+out=$top/tests/out/${ORK_TEST_CLUSTER:-$(basename "$build")}
 # Per-program limit: a hung test fails instead of hanging the run.
 limit=${ORK_TEST_TIMEOUT:-600}
 
