@@ -57,6 +57,11 @@ CREATE TABLE task_definitions (
 	retry_base_ms	integer NOT NULL DEFAULT 1000 CHECK (retry_base_ms >= 0),
 	retry_cap_ms	integer NOT NULL DEFAULT 300000
 	    CHECK (retry_cap_ms >= retry_base_ms),
+	-- incremental loads: the mark the last load reported (the
+	-- destination's ledger holds the committed one), and the generation
+	-- a reset bumps: workers only read marks of the current generation
+	cursor_mark	text,
+	cursor_epoch	integer NOT NULL DEFAULT 0,
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	CONSTRAINT task_definitions_job_id_task_order_key
@@ -391,7 +396,8 @@ CREATE FUNCTION ork_lease(p_worker text, p_kinds text[], p_max integer,
 RETURNS TABLE (o_task_run_id uuid, o_run_id uuid, o_job_id uuid,
     o_attempt integer, o_kind text, o_extractor text, o_loader text,
     o_timeout integer, o_lease_expires_at timestamptz,
-    o_run_created_at timestamptz, o_trace_id text, o_task_order integer)
+    o_run_created_at timestamptz, o_trace_id text, o_task_order integer,
+    o_cursor_epoch integer)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -437,7 +443,9 @@ BEGIN
 	    (SELECT jr.created_at FROM job_runs jr WHERE jr.run_id = u.run_id),
 	    (SELECT jr.trace_id::text FROM job_runs jr
 		WHERE jr.run_id = u.run_id),
-	    u.task_order
+	    u.task_order,
+	    coalesce((SELECT d.cursor_epoch FROM task_definitions d
+		WHERE d.job_id = u.job_id AND d.task_order = u.task_order), 0)
 	FROM u;
 	IF FOUND THEN
 		PERFORM ork_notify();

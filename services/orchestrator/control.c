@@ -525,6 +525,8 @@ lease_claim(struct orch *o, struct control_thread *t, const char *worker_id,
 		l->trace_id = PQgetvalue(res, i, 10);
 		l->task_order = (uint32_t)strtoul(PQgetvalue(res, i, 11), NULL,
 		    10);
+		l->cursor_epoch = (uint32_t)strtoul(PQgetvalue(res, i, 12),
+		    NULL, 10);
 		ls->ptrs[i] = l;
 	}
 	ls->n = (size_t)n;
@@ -685,6 +687,45 @@ outcome_name(int outcome)
 
 /* Error messages are cut to this many bytes before they are stored. */
 #define REPORT_ERROR_MAX 4096
+/* Cursor marks (incremental loads) longer than this are not stored. */
+#define REPORT_CURSOR_MAX 1024
+
+/*
+ * store_cursor_marks records the cursor mark of each accepted successful
+ * result on its task definition, for GET /jobs/{id}; a mark of a
+ * generation a reset has replaced is ignored.  The destination's ledger
+ * holds the committed mark, so a failure here is only logged.
+ */
+static void
+store_cursor_marks(PGconn *conn, const Ork__ReportTask *m,
+    const protobuf_c_boolean *accepted)
+{
+	for (size_t i = 0; i < m->n_results; i++) {
+		const Ork__TaskResult	*x = m->results[i];
+		const char		*params[3];
+		char			 epoch[16];
+		PGresult		*res;
+
+		if (!accepted[i] || x->outcome !=
+		    ORK__TASK_RESULT__OUTCOME__SUCCESS ||
+		    x->cursor_mark == NULL || x->cursor_mark[0] == '\0' ||
+		    strlen(x->cursor_mark) > REPORT_CURSOR_MAX)
+			continue;
+		snprintf(epoch, sizeof(epoch), "%u", x->cursor_epoch);
+		params[0] = x->task_run_id;
+		params[1] = x->cursor_mark;
+		params[2] = epoch;
+		res = sql_exec(conn, "cursor_mark", 3, params);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			struct log_ids lids = { .task_run_id = x->task_run_id,
+			    .worker_id = m->worker_id, .attempt = x->attempt };
+
+			log_ids_warn(&lids, "could not store the cursor mark: "
+			    "%s", PQerrorMessage(conn));
+		}
+		PQclear(res);
+	}
+}
 
 static void
 handle_report(struct orch *o, struct control_thread *t, const struct msg *req,
@@ -803,6 +844,7 @@ handle_report(struct orch *o, struct control_thread *t, const struct msg *req,
 			    recorded[i]);
 		}
 	}
+	store_cursor_marks(conn, m, accepted);
 	r.n_recorded = n;
 	r.recorded = recorded;
 	r.n_accepted = n;

@@ -34,7 +34,7 @@ static const struct {
 	    "o_kind, o_extractor, o_loader, coalesce(o_timeout, 0), "
 	    "(extract(epoch FROM o_lease_expires_at) * 1000000)::int8, "
 	    "(extract(epoch FROM o_run_created_at) * 1000000)::int8, "
-	    "coalesce(o_trace_id, ''), o_task_order "
+	    "coalesce(o_trace_id, ''), o_task_order, o_cursor_epoch "
 	    "FROM ork_lease($1, $2::text[], $3::int, $4::int)" },
 	{ "heartbeat", "SELECT o_task_run_id, o_attempt, o_verdict FROM "
 	    "ork_heartbeat($1, $2::uuid[], $3::int[], $4::int)" },
@@ -48,6 +48,11 @@ static const struct {
 	    "WHERE u.id IN (SELECT task_run_id FROM task_runs "
 	    "WHERE task_run_id = ANY ($1::uuid[]))" },
 	{ "reap", "SELECT ork_reap($1::int, $2::int, $3::int)" },
+	/* the cursor mark a load committed, unless a reset came since */
+	{ "cursor_mark", "UPDATE task_definitions d SET cursor_mark = $2 "
+	    "FROM task_runs t WHERE t.task_run_id = $1::uuid "
+	    "AND d.job_id = t.job_id AND d.task_order = t.task_order "
+	    "AND d.cursor_epoch = $3::int" },
 	/* old events go from the oldest end, a batch at a time */
 	{ "prune", "DELETE FROM events WHERE event_id IN (SELECT event_id "
 	    "FROM events ORDER BY event_id LIMIT 10000) AND created_at < "

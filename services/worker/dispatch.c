@@ -178,6 +178,8 @@ slot_start(struct worker *w, struct slot *s, const Ork__TaskLease *l,
 	s->ctx.extractor = s->extractor;
 	s->ctx.loader = s->loader;
 	s->ctx.timeout_seconds = s->timeout_seconds;
+	s->ctx.task_order = l->task_order;
+	s->ctx.cursor_epoch = l->cursor_epoch;
 	s->ctx.cancel = &s->cancel;
 	s->ctx.log = logship_line;
 	s->ctx.log_arg = s;
@@ -470,6 +472,8 @@ report(struct worker *w, int may_lease)
 			snprintf(s->ctx.error, sizeof(s->ctx.error),
 			    "timed out after %u s", s->timeout_seconds);
 		res[n].rows_moved = s->ctx.rows_moved;
+		res[n].cursor_mark = s->ctx.cursor_mark;
+		res[n].cursor_epoch = s->ctx.cursor_epoch;
 		res[n].started_at_us = s->started_us;
 		res[n].finished_at_us = s->finished_us;
 		ptrs[n] = &res[n];

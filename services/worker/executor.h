@@ -33,6 +33,8 @@ enum task_stop {
 #define TASK_ERROR_MAX 1024
 /* Most secret values masked in one task's output. */
 #define TASK_SECRETS_MAX 32
+/* Bytes of an incremental load's cursor mark. */
+#define TASK_CURSOR_MAX 1024
 
 struct task_ctx;
 
@@ -51,6 +53,8 @@ struct task_ctx {
 	const cJSON	*extractor;	/* parsed extractor_config */
 	const cJSON	*loader;	/* parsed loader_config */
 	unsigned	 timeout_seconds;	/* 0: none */
+	unsigned	 task_order;
+	unsigned	 cursor_epoch;	/* generation of the cursor (resets) */
 	atomic_int	*cancel;	/* enum task_stop */
 	task_log_fn	 log;
 	void		*log_arg;
@@ -60,6 +64,8 @@ struct task_ctx {
 	/* out */
 	int64_t		 rows_moved;
 	char		 error[TASK_ERROR_MAX];
+	/* the cursor mark committed with the rows, "" for none */
+	char		 cursor_mark[TASK_CURSOR_MAX + 1];
 };
 
 struct executor {
