@@ -9,6 +9,7 @@
 #include "err.h"
 #include "health.h"
 #include "httpd.h"
+#include "metrics.h"
 
 struct health {
 	struct httpd	*http;
@@ -46,6 +47,13 @@ on_ready(struct mg_connection *c, void *cbdata)
 }
 
 static int
+on_metrics(struct mg_connection *c, void *cbdata)
+{
+	(void)cbdata;
+	return metrics_reply(c);
+}
+
+static int
 on_other(struct mg_connection *c, void *cbdata)
 {
 	(void)cbdata;
@@ -74,6 +82,7 @@ health_start(const char *listen, const char *daemon, health_ready_fn ready,
 	}
 	httpd_route(h->http, "/health$", on_health, h);
 	httpd_route(h->http, "/ready$", on_ready, h);
+	httpd_route(h->http, "/metrics$", on_metrics, h);
 	httpd_route(h->http, "/", on_other, h);
 	*out = h;
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * health.h - the small HTTP port of ork-orchestrator and ork-worker:
- * GET /health (alive), GET /ready (ready to serve), for Kubernetes probes.
+ * GET /health (alive), GET /ready (ready to serve), for Kubernetes probes,
+ * and GET /metrics (Prometheus text, common/metrics.h).
  */
 #ifndef ORK_HEALTH_H
 #define ORK_HEALTH_H
