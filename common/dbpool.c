@@ -10,6 +10,7 @@
 #include "db.h"
 #include "dbpool.h"
 #include "err.h"
+#include "metrics.h"
 
 struct dbpool {
 	pthread_mutex_t	 lock;
@@ -46,6 +47,7 @@ dbpool_new(const char *url, const char *application, int size,
 		return ORK_ENOMEM;
 	}
 	p->size = size;
+	metrics_gauge_add(&m_db_pool_size, 0, size);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -62,6 +64,7 @@ dbpool_free(struct dbpool *p)
 		return;
 	for (int i = 0; i < p->nidle; i++)
 		PQfinish(p->idle[i]);
+	metrics_gauge_add(&m_db_pool_size, 0, -p->size);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->freed);
 	free(p->idle);
@@ -97,6 +100,7 @@ dbpool_get(struct dbpool *p, int timeout_ms, PGconn **out, char *err,
 	if (p->nidle > 0) {
 		*out = p->idle[--p->nidle];
 		pthread_mutex_unlock(&p->lock);
+		metrics_gauge_add(&m_db_pool_in_use, 0, 1);
 		return 0;
 	}
 	p->open++;		/* reserve the slot while connecting */
@@ -111,6 +115,7 @@ dbpool_get(struct dbpool *p, int timeout_ms, PGconn **out, char *err,
 		return rc;
 	}
 	*out = conn;
+	metrics_gauge_add(&m_db_pool_in_use, 0, 1);
 	return 0;
 }
 
@@ -119,6 +124,7 @@ dbpool_put(struct dbpool *p, PGconn *conn)
 {
 	if (conn == NULL)
 		return;
+	metrics_gauge_add(&m_db_pool_in_use, 0, -1);
 	/* A connection left inside a transaction or broken is not reused. */
 	if (PQstatus(conn) != CONNECTION_OK ||
 	    PQtransactionStatus(conn) != PQTRANS_IDLE) {

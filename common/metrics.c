@@ -450,6 +450,35 @@ metrics_value(const struct metric *m, unsigned series)
 	return m->type == METRIC_GAUGE ? bitsd(v) : (double)v;
 }
 
+double
+metrics_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+metrics_nng(int side, int type, int failed, double seconds)
+{
+	unsigned s = metrics_series2(&m_nng_requests, (unsigned)side,
+	    metrics_msg_type_index(type));
+
+	metrics_inc(&m_nng_requests, s);
+	if (failed)
+		metrics_inc(&m_nng_errors, s);
+	metrics_observe(&m_nng_duration, s, seconds);
+}
+
+void
+metrics_http(unsigned route, int status, double seconds)
+{
+	metrics_inc(&m_http_requests, metrics_series2(&m_http_requests, route,
+	    metrics_status_index(status)));
+	metrics_observe(&m_http_duration, route, seconds);
+}
+
 void
 metrics_lease_expired(unsigned n)
 {

@@ -165,6 +165,21 @@ void metrics_gauge_add(struct metric *m, unsigned series, double d);
 /* metrics_observe records one value (seconds, rows) in a histogram. */
 void metrics_observe(struct metric *m, unsigned series, double v);
 
+/* metrics_now returns a monotonic clock in seconds, for durations. */
+double metrics_now(void);
+
+/*
+ * metrics_nng counts one request of a message type on a side
+ * (enum metrics_side), failed or not, that took seconds.
+ */
+void metrics_nng(int side, int type, int failed, double seconds);
+
+/*
+ * metrics_http counts one HTTP answer: route is the index given to
+ * metrics_http_routes (n for none), status the answer's.
+ */
+void metrics_http(unsigned route, int status, double seconds);
+
 /* metrics_value reads a counter or gauge series (tests). */
 double metrics_value(const struct metric *m, unsigned series);
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "util.h"
 
@@ -326,6 +327,7 @@ msg_call(nng_socket s, Ork__MsgType type, const ProtobufCMessage *body,
 	nng_msg			*req = NULL, *rep = NULL;
 	Ork__Error__Code	 code;
 	uint64_t		 id = next_request_id();
+	double			 t0 = metrics_now();
 	int			 rc;
 
 	memset(reply, 0, sizeof(*reply));
@@ -383,6 +385,7 @@ free_aio:
 	nng_aio_free(aio);
 close_ctx:
 	nng_ctx_close(ctx);
+	metrics_nng(METRICS_SIDE_CLIENT, type, rc != 0, metrics_now() - t0);
 	return rc;
 }
 
@@ -396,6 +399,8 @@ struct msg_reply {
 	struct msg_server	*srv;
 	nng_ctx			*ctx;		/* the serving thread's */
 	int			 deferred;
+	int			 failed;	/* the answer is an Error */
+	double			 t0;		/* metrics_now at receipt */
 };
 
 struct msg_deferred {
@@ -403,6 +408,8 @@ struct msg_deferred {
 	nng_ctx			 ctx;
 	uint64_t		 request_id;
 	char			 trace_id[MSG_TRACE_MAX + 1];
+	Ork__MsgType		 req_type;	/* for the metrics */
+	double			 t0;
 };
 
 int
@@ -415,6 +422,7 @@ msg_reply_set(struct msg_reply *rep, Ork__MsgType type,
 		nng_msg_free(rep->out);
 		rep->out = NULL;
 	}
+	rep->failed = type == ORK__MSG_TYPE__MSG_ERROR;
 	rc = msg_encode(type, body, rep->request_id, rep->trace_id, NULL,
 	    &rep->out);
 	if (rc != 0)
@@ -488,6 +496,8 @@ msg_reply_defer(struct msg_reply *rep)
 	d->srv = rep->srv;
 	d->ctx = *rep->ctx;
 	d->request_id = rep->request_id;
+	d->req_type = rep->req_type;
+	d->t0 = rep->t0;
 	snprintf(d->trace_id, sizeof(d->trace_id), "%s",
 	    rep->trace_id != NULL ? rep->trace_id : "");
 	*rep->ctx = fresh;
@@ -527,11 +537,17 @@ msg_deferred_reply(struct msg_deferred *d, Ork__MsgType type,
 	nng_msg	*out = NULL;
 	int	 rc;
 
+	Ork__MsgType	 req_type = d->req_type;
+	double		 t0 = d->t0;
+
 	rc = msg_encode(type, body, d->request_id, d->trace_id, NULL, &out);
 	if (rc != 0)
 		log_error("could not encode reply %s: %s", msg_type_name(type),
 		    err_str(rc));
-	return deferred_send(d, out);
+	rc = deferred_send(d, out);
+	metrics_nng(METRICS_SIDE_SERVER, req_type, rc != 0 ||
+	    type == ORK__MSG_TYPE__MSG_ERROR, metrics_now() - t0);
+	return rc;
 }
 
 void
@@ -558,6 +574,7 @@ serve_one(struct msg_server *srv, void *targ, nng_msg *in,
 	char			 why[512];
 	int			 rc;
 
+	rep->t0 = metrics_now();
 	rc = msg_decode(nng_msg_body(in), nng_msg_len(in), &req, &code, why,
 	    sizeof(why));
 	rep->request_id = req.request_id;
@@ -565,6 +582,7 @@ serve_one(struct msg_server *srv, void *targ, nng_msg *in,
 	if (rc != 0) {
 		log_warn("rejected a request: %s", why);
 		msg_reply_error(rep, code, NULL, "%s", why);
+		metrics_nng(METRICS_SIDE_SERVER, 0, 1, metrics_now() - rep->t0);
 		return;
 	}
 	rep->req_type = req.type;
@@ -572,6 +590,9 @@ serve_one(struct msg_server *srv, void *targ, nng_msg *in,
 	if (rep->out == NULL && !rep->deferred)
 		msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
 		    "no reply to %s", msg_type_name(req.type));
+	if (!rep->deferred)
+		metrics_nng(METRICS_SIDE_SERVER, req.type, rep->failed,
+		    metrics_now() - rep->t0);
 	msg_release(&req);
 }
 
