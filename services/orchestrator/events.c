@@ -26,6 +26,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "orchestrator.h"
 #include "strbuf.h"
 #include "util.h"
@@ -108,6 +109,37 @@ listener_connect(struct listener *l)
 	return 0;
 }
 
+/*
+ * count_row counts a change in the run and task metrics.  Every replica
+ * reads every event: only the leader counts, so that the sum over
+ * replicas counts each change once.
+ */
+static void
+count_row(const struct orch *o, const char *kind, const char *status)
+{
+	if (!atomic_load(&o->leader))
+		return;
+	if (strcmp(kind, "run") == 0) {
+		if (strcmp(status, "running") == 0)
+			metrics_inc(&m_runs_started, 0);
+		else if (strcmp(status, "success") == 0 ||
+		    strcmp(status, "failed") == 0 ||
+		    strcmp(status, "cancelled") == 0)
+			metrics_inc(&m_runs_finished, (unsigned)metrics_index(
+			    &m_runs_finished, 0, status));
+	} else if (strcmp(status, "running") == 0) {
+		metrics_inc(&m_tasks_started, 0);
+	} else if (strcmp(status, "retrying") == 0) {
+		metrics_inc(&m_task_retries, 0);
+	} else if (strcmp(status, "success") == 0 ||
+	    strcmp(status, "failed") == 0 ||
+	    strcmp(status, "cancelled") == 0 ||
+	    strcmp(status, "skipped") == 0) {
+		metrics_inc(&m_tasks_finished, (unsigned)metrics_index(
+		    &m_tasks_finished, 0, status));
+	}
+}
+
 static void
 publish_row(struct listener *l, PGresult *res, int i)
 {
@@ -116,6 +148,7 @@ publish_row(struct listener *l, PGresult *res, int i)
 	int64_t		 id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 	int64_t		 at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
 
+	count_row(l->o, kind, status);
 	if (strcmp(kind, "run") == 0) {
 		Ork__RunChanged r = ORK__RUN_CHANGED__INIT;
 

@@ -14,8 +14,10 @@
 #include "health.h"
 #include "log.h"
 #include "migrate.h"
+#include "metrics.h"
 #include "msg.h"
 #include "orchestrator.h"
+#include "tz.h"
 #include "util.h"
 
 #define NAME "ork-orchestrator"
@@ -53,6 +55,9 @@ static const struct config_opt options[] = {
 	{ "ORK_EVENTS_RETENTION_HOURS", CONFIG_INT,
 	    offsetof(struct orch_config, events_retention_hours), "168", 1,
 	    87600, NULL, NULL, "how long run and task events are kept" },
+	{ "ORK_ZONEINFO", CONFIG_STR, offsetof(struct orch_config, zoneinfo),
+	    TZ_ZONEINFO_DEFAULT, 0, 0, NULL, NULL,
+	    "folder of the IANA time zone database (job time zones)" },
 	{ "ORK_ORCHESTRATOR_THREADS", CONFIG_INT,
 	    offsetof(struct orch_config, threads), "16", 1, 256, NULL, NULL,
 	    "request-serving threads (one database connection each)" },
@@ -68,7 +73,8 @@ static const char summary[] =
     "usage: " NAME " [serve|migrate] [options]\n\n"
     "ork-orchestrator owns the run and task state machine: it serves\n"
     "trigger/cancel/retry requests from ork-api and lease/heartbeat/report\n"
-    "requests from workers, and publishes run and task changes.\n"
+    "requests from workers, and publishes run and task changes.  The\n"
+    "leading replica fires cron schedules and requeues expired leases.\n"
     "  serve     serve requests (the default)\n"
     "  migrate   apply pending database migrations and exit";
 
@@ -137,6 +143,8 @@ serve(struct orch_config *cfg)
 	}
 	atomic_store(&o.db_ok, 1);
 
+	if (metrics_on_scrape(gauges_scrape, &o) != 0)
+		log_warn("metrics: no room for the queue gauges");
 	rc = health_start(cfg->health_listen, NAME, ready, &o, &health, err,
 	    sizeof(err));
 	if (rc != 0) {
@@ -194,6 +202,7 @@ close_pub:
 	nng_close(o.pub);
 stop_health:
 	health_stop(health);
+	gauges_close();
 close_db:
 	PQfinish(conn);
 	return status;
@@ -230,6 +239,11 @@ main(int argc, char **argv)
 		    "half of --lease-ms (%ld)\n", cfg.heartbeat_ms, cfg.lease_ms);
 		config_free(options, NOPTIONS, &cfg);
 		return DAEMON_EXIT_USAGE;
+	}
+	if (metrics_init(NAME, METRICS_ORCHESTRATOR) != 0) {
+		fprintf(stderr, NAME ": could not register the metrics\n");
+		config_free(options, NOPTIONS, &cfg);
+		return DAEMON_EXIT_FAIL;
 	}
 	daemon_signals();
 	log_info("starting %s", daemon_version_string());

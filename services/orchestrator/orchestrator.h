@@ -26,6 +26,7 @@ struct orch_config {
 	long	 reap_interval_ms;
 	long	 worker_timeout_ms;
 	long	 events_retention_hours;
+	char	*zoneinfo;
 	int	 log_level;
 	int	 log_format;
 };
@@ -93,8 +94,20 @@ void	events_publish_work(struct orch *o, unsigned count);
 void	events_publish_cancel(struct orch *o, const char *task_run_id,
 	    unsigned attempt, const char *trace_id);
 
+/* gauges.c */
+void	gauges_scrape(void *arg);
+void	gauges_close(void);
+
 /* leader.c */
 int	leader_start(struct orch *o);
+
+/* scheduler.c: the leader's cron loop (its thread only) */
+struct sched;
+struct sched *sched_new(const char *zoneinfo);
+void	sched_free(struct sched *s);
+int	sched_listen(PGconn *conn);
+int	sched_pass(struct sched *s, struct orch *o, PGconn *conn,
+	    long *wait_ms);
 
 /* sql.c */
 int	sql_prepare_all(PGconn *conn, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "orchestrator.h"
 #include "strbuf.h"
 #include "util.h"
@@ -167,6 +168,9 @@ answer(struct trigger_item *it)
 		r.status = it->status;
 		r.created = it->created;
 		created = it->created;
+		if (created)
+			metrics_inc(&m_runs_triggered, (unsigned)metrics_index(
+			    &m_runs_triggered, 0, it->by));
 		ids.run_id = it->run_id;
 		log_ids_debug(&ids, "run %s (%s)", it->created ? "created" :
 		    "exists", it->by);
