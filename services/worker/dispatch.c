@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "taskcfg.h"
 #include "worker.h"
@@ -127,9 +128,30 @@ task_thread(void *arg)
 	return NULL;
 }
 
+/* slot_count counts a finished attempt in the worker's metrics. */
+static void
+slot_count(const struct slot *s, const char *outcome)
+{
+	int kind = metrics_index(&m_task_duration, 0, s->kind);
+	int out = metrics_index(&m_worker_tasks, 1, outcome);
+
+	metrics_inc(&m_worker_tasks, metrics_series2(&m_worker_tasks,
+	    (unsigned)kind, (unsigned)out));
+	if (s->finished_us > s->started_us)
+		metrics_observe(&m_task_duration, (unsigned)kind,
+		    (double)(s->finished_us - s->started_us) / 1e6);
+	if (s->rc == 0 && s->ctx.rows_moved > 0)
+		metrics_add(&m_task_rows, (unsigned)kind,
+		    (uint64_t)s->ctx.rows_moved);
+}
+
 static void
 slot_clear(struct slot *s)
 {
+	if (s->used) {
+		metrics_gauge_add(&m_worker_slots, METRICS_SLOT_BUSY, -1);
+		metrics_gauge_add(&m_worker_slots, METRICS_SLOT_FREE, 1);
+	}
 	cJSON_Delete(s->extractor);
 	cJSON_Delete(s->loader);
 	for (int i = 0; i < s->ctx.nsecrets; i++)
@@ -168,6 +190,12 @@ slot_start(struct worker *w, struct slot *s, const Ork__TaskLease *l,
 	s->extractor = cJSON_Parse(l->extractor_config_json);
 	s->loader = cJSON_Parse(l->loader_config_json);
 	s->exec = executor_find(l->kind);
+	metrics_gauge_add(&m_worker_slots, METRICS_SLOT_BUSY, 1);
+	metrics_gauge_add(&m_worker_slots, METRICS_SLOT_FREE, -1);
+	/* trigger to start: the first attempt of a run's first task */
+	if (l->attempt == 1 && l->task_order == 0 && l->triggered_at_us > 0)
+		metrics_observe(&m_dispatch_latency, 0,
+		    (double)(s->started_us - l->triggered_at_us) / 1e6);
 
 	s->ctx.task_run_id = s->task_run_id;
 	s->ctx.run_id = s->run_id;
@@ -460,6 +488,7 @@ report(struct worker *w, int may_lease)
 		if (atomic_load(&s->cancel) == TASK_STOP_LOST) {
 			log_ids_warn(&ids, "task stopped without a lease: not "
 			    "reported");
+			slot_count(s, "lost");
 			slot_clear(s);
 			continue;
 		}
@@ -506,8 +535,14 @@ report(struct worker *w, int may_lease)
 		goto out;
 	}
 	pthread_mutex_lock(&w->lock);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		static const char *const names[] = { "", "success", "failed",
+		    "cancelled", "timed_out", "handed_back" };
+		int o = res[i].outcome;
+
+		slot_count(which[i], o >= 1 && o <= 5 ? names[o] : "failed");
 		slot_clear(which[i]);
+	}
 	pthread_mutex_unlock(&w->lock);
 	r = (Ork__ReportTaskReply *)reply.body;
 	rc = start_leases(w, r->leases, r->n_leases, r->lease_ms, sent);

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "util.h"
 #include "worker.h"
@@ -108,6 +109,11 @@ main(int argc, char **argv)
 		log_error("out of memory");
 		goto free_cfg;
 	}
+	if (metrics_init(NAME, METRICS_WORKER) != 0) {
+		log_error("could not register the metrics");
+		goto free_cfg;
+	}
+	metrics_set(&m_worker_slots, METRICS_SLOT_FREE, (double)cfg.concurrency);
 	pthread_mutex_init(&w.lock, NULL);
 	{
 		pthread_condattr_t ca;
