@@ -34,7 +34,10 @@ http_reply(struct req *r, int status, const char *headers, const char *json)
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
+	    "%s%s%s"
 	    "%s\r\n", status, httpd_status_text(status), len,
+	    r->trace[0] != '\0' ? "X-Trace-Id: " : "", r->trace,
+	    r->trace[0] != '\0' ? "\r\n" : "",
 	    headers != NULL ? headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return httpd_send_json(r->c, status, headers, json);
@@ -424,6 +427,29 @@ hexdigits(const char *s, size_t n)
 }
 
 /*
+ * traceparent_valid checks a W3C traceparent header: version, trace id,
+ * parent id and flags in lower-case hex, neither id all zeros, version
+ * ff refused, version 00 exactly 55 characters (a later version may add
+ * fields after a dash).
+ */
+static int
+traceparent_valid(const char *tp)
+{
+	size_t len = strlen(tp);
+
+	if (len < 55 || !hexdigits(tp, 2) || strncmp(tp, "ff", 2) == 0 ||
+	    tp[2] != '-' || !hexdigits(tp + 3, 32) || tp[35] != '-' ||
+	    !hexdigits(tp + 36, 16) || tp[52] != '-' ||
+	    !hexdigits(tp + 53, 2))
+		return 0;
+	if (strspn(tp + 3, "0") >= 32 || strspn(tp + 36, "0") >= 16)
+		return 0;
+	if (strncmp(tp, "00", 2) == 0)
+		return len == 55;
+	return len == 55 || tp[55] == '-';
+}
+
+/*
  * http_trace returns the request's trace id: the trace-id of a W3C
  * traceparent header when there is a valid one, else a new random one.
  */
@@ -436,10 +462,7 @@ http_trace(struct req *r)
 	if (r->trace[0] != '\0')
 		return r->trace;
 	tp = mg_get_header(r->c, "traceparent");
-	/* version "00", '-', 32 hex trace id, '-', 16 hex parent, '-', flags */
-	if (tp != NULL && strlen(tp) >= 55 && hexdigits(tp, 2) &&
-	    tp[2] == '-' && hexdigits(tp + 3, 32) && tp[35] == '-' &&
-	    strspn(tp + 3, "0") < 32) {
+	if (tp != NULL && traceparent_valid(tp)) {
 		memcpy(r->trace, tp + 3, API_TRACE_LEN);
 		r->trace[API_TRACE_LEN] = '\0';
 		return r->trace;

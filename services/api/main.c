@@ -14,6 +14,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "tz.h"
 #include "util.h"
@@ -115,6 +116,28 @@ pg_options(void)
 	setenv("PGOPTIONS", both, 1);
 }
 
+/* register_metrics registers the api's metrics, one route label each. */
+static int
+register_metrics(void)
+{
+	const char		*methods[METRICS_VALUES_MAX];
+	const char		*paths[METRICS_VALUES_MAX];
+	const struct route	*rt;
+	size_t			 n;
+	int			 rc;
+
+	rt = router_routes(&n);
+	if (n >= METRICS_VALUES_MAX)
+		return ORK_ETOOBIG;
+	for (size_t i = 0; i < n; i++) {
+		methods[i] = rt[i].method;
+		paths[i] = rt[i].path;
+	}
+	if ((rc = metrics_http_routes(methods, paths, n)) != 0)
+		return rc;
+	return metrics_init(NAME, METRICS_API);
+}
+
 static int
 serve(struct api_config *cfg)
 {
@@ -125,6 +148,10 @@ serve(struct api_config *cfg)
 
 	memset(&a, 0, sizeof(a));
 	a.cfg = cfg;
+	if (register_metrics() != 0) {
+		log_error("could not register the metrics");
+		return DAEMON_EXIT_FAIL;
+	}
 	daemon_signals();
 	log_info("starting %s", daemon_version_string());
 	if (!cfg->auth)

@@ -16,8 +16,17 @@
 #include "api.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 
 #define Q_LIST "limit cursor"
+
+/* GET /metrics: Prometheus text (common/metrics.c). */
+static int
+metrics_get(struct req *r)
+{
+	r->status = metrics_reply(r->c);
+	return r->status;
+}
 
 static const struct route routes[] = {
 	/* public */
@@ -29,6 +38,9 @@ static const struct route routes[] = {
 	    NULL, 200, "Ready" },
 	{ "GET", "/openapi.json", ROLE_NONE, openapi_get, 0, "getOpenApi",
 	    "this document", "system", NULL, NULL, 200, NULL },
+	{ "GET", "/metrics", ROLE_NONE, metrics_get, 0, "getMetrics",
+	    "metrics in the Prometheus text format 0.0.4", "system", NULL,
+	    NULL, 200, NULL },
 	{ "POST", "/auth/login", ROLE_NONE, auth_login, ROUTE_BODY, "login",
 	    "exchange a username and password for a session token", "auth",
 	    NULL, "LoginInput", 200, "Session" },
@@ -206,6 +218,8 @@ dispatch(struct mg_connection *c, void *cbdata)
 	char			 path[1024], allow[128], hdr[160];
 	char			 id[UTIL_UUID_LEN + 8];
 	int64_t			 t0 = util_mono_ms();
+	double			 start = metrics_now();
+	struct log_ids		 ids = { 0 };
 	int			 bad_id = 0, rc;
 	size_t			 n;
 
@@ -213,6 +227,7 @@ dispatch(struct mg_connection *c, void *cbdata)
 	r.a = a;
 	r.c = c;
 	r.ri = mg_get_request_info(c);
+	ids.trace_id = http_trace(&r);	/* answered in X-Trace-Id */
 	snprintf(path, sizeof(path), "%s", r.ri->local_uri != NULL ?
 	    r.ri->local_uri : "/");
 	n = strlen(path);
@@ -277,9 +292,11 @@ dispatch(struct mg_connection *c, void *cbdata)
 	}
 	rc = found->fn(&r);
 done:
+	metrics_http(found != NULL ? (unsigned)(found - routes) : NROUTES,
+	    r.status != 0 ? r.status : rc, metrics_now() - start);
 	if (log_enabled(LOGL_DEBUG))
-		log_debug("%s %s -> %d (%lld ms)", r.ri->request_method, path,
-		    r.status != 0 ? r.status : rc,
+		log_ids_debug(&ids, "%s %s -> %d (%lld ms)",
+		    r.ri->request_method, path, r.status != 0 ? r.status : rc,
 		    (long long)(util_mono_ms() - t0));
 	free(r.body);
 	return r.status != 0 ? r.status : rc;
