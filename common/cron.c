@@ -666,3 +666,75 @@ cron_next(const struct cron *c, const struct tz *tz, int64_t after,
 	*next = t;
 	return 0;
 }
+
+/*
+ * next_or_never is cron_next with "never fires again" as INT64_MAX rather
+ * than an error.
+ */
+static int
+next_or_never(const struct cron *c, const struct tz *tz, int64_t after,
+    int64_t *next)
+{
+	int rc = cron_next(c, tz, after, next);
+
+	if (rc == ORK_ENOTFOUND) {
+		*next = INT64_MAX;
+		return 0;
+	}
+	return rc;
+}
+
+int
+cron_due(const struct cron *c, const struct tz *tz, int64_t due, int64_t now,
+    int catchup, int64_t *slots, size_t max, size_t *n, int64_t *next)
+{
+	/* Windows probed for a late fire time when a misfire is long. */
+	static const int64_t windows[] = { 3600, 86400, 31 * 86400,
+	    366 * 86400 };
+	int64_t	 last, t;
+	long	 steps = 0;
+	int	 rc;
+
+	*n = 0;
+	*next = due;
+	if (due > now || max == 0)
+		return 0;
+	if (catchup) {
+		for (t = due; t <= now && *n < max; steps++) {
+			if (steps >= CRON_DUE_STEPS_MAX)
+				return ORK_ERANGE;
+			slots[(*n)++] = t;
+			if ((rc = next_or_never(c, tz, t, &t)) != 0)
+				return rc;
+		}
+		*next = t;
+		return 0;
+	}
+	/*
+	 * Only the latest fire time counts: start from a fire time near now
+	 * rather than stepping through a long downtime one time at a time.
+	 */
+	last = due;
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		if (now - due <= windows[i])
+			break;
+		if ((rc = next_or_never(c, tz, now - windows[i], &t)) != 0)
+			return rc;
+		if (t <= now) {
+			last = t;
+			break;
+		}
+	}
+	for (;;) {
+		if (steps++ >= CRON_DUE_STEPS_MAX)
+			return ORK_ERANGE;
+		if ((rc = next_or_never(c, tz, last, &t)) != 0)
+			return rc;
+		if (t > now)
+			break;
+		last = t;
+	}
+	slots[(*n)++] = last;
+	*next = t;
+	return 0;
+}

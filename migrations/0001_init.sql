@@ -39,6 +39,10 @@ CREATE INDEX idx_job_definitions_is_active ON job_definitions (is_active);
 -- The scheduler's claim: earliest due active job first.
 CREATE INDEX idx_job_definitions_next_fire_at ON job_definitions (next_fire_at)
     WHERE is_active AND next_fire_at IS NOT NULL;
+-- Scheduled jobs whose next fire time is still to be computed (new,
+-- edited or re-activated).
+CREATE INDEX idx_job_definitions_unscheduled ON job_definitions (job_id)
+    WHERE is_active AND schedule IS NOT NULL AND next_fire_at IS NULL;
 -- Keyset pagination of GET /jobs, newest first.
 CREATE INDEX idx_job_definitions_created ON job_definitions
     (created_at DESC, job_id DESC);
@@ -73,9 +77,11 @@ CREATE TABLE job_runs (
 	run_id		uuid PRIMARY KEY DEFAULT ork_uuid7(),
 	job_id		uuid NOT NULL
 	    REFERENCES job_definitions (job_id) ON DELETE CASCADE,
+	-- skipped: a cron slot that came while the job had max_active_runs
+	-- runs and its overlap policy is skip (no task runs)
 	status		varchar(50) NOT NULL DEFAULT 'queued'
 	    CHECK (status IN ('queued', 'running', 'success', 'failed',
-	        'cancelled')),
+	        'cancelled', 'skipped')),
 	triggered_by	varchar(50) NOT NULL
 	    CHECK (triggered_by IN ('scheduled', 'manual', 'retry', 'backfill')),
 	scheduled_for	timestamptz,
@@ -89,11 +95,14 @@ CREATE TABLE job_runs (
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	CHECK (finished_at IS NULL OR status IN ('success', 'failed',
-	    'cancelled'))
+	    'cancelled', 'skipped'))
 ) WITH (fillfactor = 80);
--- One run per cron slot, whichever orchestrator fires it.
+-- One scheduled run per cron slot, whichever orchestrator fires it.  A
+-- backfill with rerun may add runs of a slot that has one already.
 CREATE UNIQUE INDEX job_runs_job_id_scheduled_for_key ON job_runs
-    (job_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
+    (job_id, scheduled_for) WHERE triggered_by = 'scheduled';
+CREATE INDEX idx_job_runs_slot ON job_runs (job_id, scheduled_for)
+    WHERE scheduled_for IS NOT NULL;
 CREATE UNIQUE INDEX job_runs_request_key_key ON job_runs (request_key)
     WHERE request_key IS NOT NULL;
 -- No index on status alone: lists filter it along the keyset indexes.
@@ -102,6 +111,21 @@ CREATE INDEX idx_job_runs_created ON job_runs (created_at DESC, run_id DESC);
 -- No index reads status: a run's status changes stay heap-only (HOT)
 -- updates that touch no index; the room left on each page (fillfactor)
 -- is for them.  Active runs of a job are found through idx_job_runs_job_id.
+
+-- The unfinished runs of cron slots (scheduled and backfill runs): those
+-- holding one of their job's max_active_runs places (waiting = false) and
+-- those queued behind them (waiting = true; their first task stays
+-- pending).  A trigger on job_runs keeps it: a run that ends leaves, and
+-- its place goes to the oldest waiting slot.  Manual runs are not limited.
+CREATE TABLE job_active_runs (
+	run_id		uuid PRIMARY KEY
+	    REFERENCES job_runs (run_id) ON DELETE CASCADE,
+	job_id		uuid NOT NULL,
+	scheduled_for	timestamptz NOT NULL,
+	waiting		boolean NOT NULL
+);
+CREATE INDEX idx_job_active_runs_job ON job_active_runs
+    (job_id, waiting, scheduled_for);
 
 -- One row per task per run.  The definition is copied in, so editing or
 -- deleting a job definition never rewrites the history of its runs:
@@ -307,9 +331,12 @@ $$;
 -- (p_slots[i]) fires once, and a request key (p_keys[i]) makes one run:
 -- a second trigger of the same slot or key returns the existing run with
 -- o_created = false.  A job that does not exist or has
--- no tasks gets o_error 'not_found' or 'no_tasks' and no run.
+-- no tasks gets o_error 'not_found' or 'no_tasks' and no run.  A run
+-- whose p_wait[i] is true waits for a place among its job's
+-- max_active_runs: its first task stays pending (ork_fire, ork_admit).
 CREATE FUNCTION ork_trigger(p_jobs uuid[], p_by text[], p_params jsonb[],
-    p_traces text[], p_slots timestamptz[], p_keys text[])
+    p_traces text[], p_slots timestamptz[], p_keys text[],
+    p_wait boolean[] DEFAULT NULL)
 RETURNS TABLE (o_i integer, o_run_id uuid, o_status text, o_created boolean,
     o_error text)
 LANGUAGE plpgsql AS $$
@@ -324,8 +351,9 @@ BEGIN
 			    (SELECT min(d.task_order) FROM task_definitions d
 				WHERE d.job_id = x.job) AS first
 			FROM unnest(p_jobs, p_by, p_params, p_traces, p_slots,
-			    p_keys) WITH ORDINALITY AS x(job, by, params, trace,
-			    slot, rkey, i)
+			    p_keys, coalesce(p_wait, '{}'::boolean[]))
+			    WITH ORDINALITY AS x(job, by, params, trace, slot,
+			    rkey, wait, i)
 		), ins AS (
 			INSERT INTO job_runs (run_id, job_id, triggered_by,
 			    params, trace_id, scheduled_for, request_key)
@@ -344,7 +372,8 @@ BEGIN
 			SELECT ins.run_id, ins.job_id, d.task_id, d.task_order,
 			    ork_kind(d.extractor_config), d.extractor_config,
 			    d.loader_config,
-			    CASE WHEN d.task_order = x.first THEN 'queued'
+			    CASE WHEN d.task_order = x.first AND
+				x.wait IS NOT TRUE THEN 'queued'
 				ELSE 'pending' END,
 			    d.max_attempts, d.timeout_seconds, d.retry_base_ms,
 			    d.retry_cap_ms
@@ -374,7 +403,8 @@ BEGIN
 		ELSIF r.has_tasks AND r.slot IS NOT NULL THEN
 			SELECT run_id, status INTO o_run_id, o_status
 			FROM job_runs
-			WHERE job_id = r.job AND scheduled_for = r.slot;
+			WHERE job_id = r.job AND scheduled_for = r.slot
+			    AND triggered_by = 'scheduled';
 		ELSE
 			o_status := NULL;
 			o_error := CASE WHEN EXISTS (SELECT 1
@@ -386,6 +416,206 @@ BEGIN
 	IF v_any THEN
 		PERFORM ork_notify();
 	END IF;
+END
+$$;
+
+-- ork_admit: give free places among a job's max_active_runs to its
+-- waiting slot runs, oldest slot first; returns how many were admitted.
+-- The job's row lock orders admissions against firing; a waiting run
+-- somebody is cancelling (its row locked) is passed over.
+CREATE FUNCTION ork_admit(p_job uuid) RETURNS integer
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_max integer;
+	v_active integer;
+	v_run uuid;
+	v_n integer := 0;
+BEGIN
+	SELECT max_active_runs INTO v_max FROM job_definitions
+	WHERE job_id = p_job FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN 0;
+	END IF;
+	SELECT count(*) INTO v_active FROM job_active_runs
+	WHERE job_id = p_job AND NOT waiting;
+	WHILE v_active < v_max LOOP
+		SELECT a.run_id INTO v_run FROM job_active_runs a
+		    JOIN job_runs r ON r.run_id = a.run_id
+		WHERE a.job_id = p_job AND a.waiting AND r.status = 'queued'
+		ORDER BY a.scheduled_for, a.run_id LIMIT 1
+		FOR UPDATE OF r SKIP LOCKED;
+		EXIT WHEN NOT FOUND;
+		UPDATE job_active_runs SET waiting = false WHERE run_id = v_run;
+		WITH q AS (
+			UPDATE task_runs SET status = 'queued',
+			    available_at = now(), updated_at = now()
+			WHERE task_run_id = (SELECT task_run_id FROM task_runs
+			    WHERE run_id = v_run AND status = 'pending'
+			    ORDER BY task_order LIMIT 1)
+			RETURNING task_run_id, job_id, run_id, attempt
+		)
+		INSERT INTO events (kind, job_id, run_id, task_run_id, status,
+		    attempt)
+		SELECT 'task', q.job_id, q.run_id, q.task_run_id, 'queued',
+		    q.attempt FROM q;
+		v_active := v_active + 1;
+		v_n := v_n + 1;
+	END LOOP;
+	IF v_n > 0 THEN
+		PERFORM ork_notify();
+	END IF;
+	RETURN v_n;
+END
+$$;
+
+-- ork_slot_run_changed: keeps job_active_runs as slot runs end (their
+-- place goes to the next waiting one) or are retried (they take a place
+-- again at once, like a manual action).
+CREATE FUNCTION ork_slot_run_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_waiting boolean;
+BEGIN
+	IF NEW.status IN ('success', 'failed', 'cancelled', 'skipped') THEN
+		DELETE FROM job_active_runs WHERE run_id = NEW.run_id
+		RETURNING waiting INTO v_waiting;
+		IF FOUND AND NOT v_waiting THEN
+			PERFORM ork_admit(NEW.job_id);
+		END IF;
+	ELSIF OLD.status IN ('success', 'failed', 'cancelled') THEN
+		INSERT INTO job_active_runs (run_id, job_id, scheduled_for,
+		    waiting)
+		VALUES (NEW.run_id, NEW.job_id, NEW.scheduled_for, false)
+		ON CONFLICT DO NOTHING;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER job_runs_slot_changed AFTER UPDATE OF status ON job_runs
+    FOR EACH ROW WHEN (NEW.scheduled_for IS NOT NULL AND
+	OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION ork_slot_run_changed();
+
+-- ork_fire: create the runs of cron slots of one job, oldest first
+-- (p_slots in order), triggered_by p_by ('scheduled' or 'backfill').  A
+-- slot that has a run already is left alone (o_existing) unless p_rerun.
+-- While the job has max_active_runs unfinished slot runs, a new one waits
+-- (o_waiting), or with overlap 'skip' a scheduled slot is recorded as a
+-- skipped run (o_skipped); backfills always wait.  A job that does not
+-- exist or has no tasks gets o_error and no runs.
+CREATE FUNCTION ork_fire(p_job uuid, p_slots timestamptz[], p_by text,
+    p_rerun boolean)
+RETURNS TABLE (o_created integer, o_waiting integer, o_skipped integer,
+    o_existing integer, o_error text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_max integer;
+	v_overlap text;
+	v_active integer;
+	v_slot timestamptz;
+	v_wait boolean;
+	v_run uuid;
+	v_created boolean;
+	v_trace text;
+BEGIN
+	o_created := 0;
+	o_waiting := 0;
+	o_skipped := 0;
+	o_existing := 0;
+	SELECT max_active_runs, overlap INTO v_max, v_overlap
+	FROM job_definitions WHERE job_id = p_job FOR UPDATE;
+	IF NOT FOUND THEN
+		o_error := 'not_found';
+		RETURN NEXT;
+		RETURN;
+	END IF;
+	SELECT count(*) INTO v_active FROM job_active_runs
+	WHERE job_id = p_job AND NOT waiting;
+	FOREACH v_slot IN ARRAY coalesce(p_slots, '{}'::timestamptz[]) LOOP
+		IF NOT p_rerun AND EXISTS (SELECT 1 FROM job_runs
+		    WHERE job_id = p_job AND scheduled_for = v_slot) THEN
+			o_existing := o_existing + 1;
+			CONTINUE;
+		END IF;
+		v_wait := v_active >= v_max;
+		IF v_wait AND p_by = 'scheduled' AND v_overlap = 'skip' THEN
+			INSERT INTO job_runs (job_id, status, triggered_by,
+			    scheduled_for, finished_at, error_message)
+			VALUES (p_job, 'skipped', p_by, v_slot, now(),
+			    format('skipped: %s of at most %s runs were active '
+			    '(overlap skip)', v_active, v_max))
+			ON CONFLICT DO NOTHING
+			RETURNING run_id INTO v_run;
+			IF FOUND THEN
+				INSERT INTO events (kind, job_id, run_id,
+				    status)
+				VALUES ('run', p_job, v_run, 'skipped');
+				o_skipped := o_skipped + 1;
+			ELSE
+				o_existing := o_existing + 1;
+			END IF;
+			CONTINUE;
+		END IF;
+		-- a fresh W3C trace id: a slot's run starts its own trace
+		v_trace := replace(gen_random_uuid()::text, '-', '');
+		SELECT o_run_id, o_created INTO v_run, v_created
+		FROM ork_trigger(ARRAY[p_job], ARRAY[p_by], NULL,
+		    ARRAY[v_trace], ARRAY[v_slot], NULL, ARRAY[v_wait]);
+		IF v_run IS NULL THEN
+			o_error := 'no_tasks';
+			EXIT;
+		END IF;
+		IF NOT v_created THEN
+			o_existing := o_existing + 1;
+			CONTINUE;
+		END IF;
+		INSERT INTO job_active_runs (run_id, job_id, scheduled_for,
+		    waiting)
+		VALUES (v_run, p_job, v_slot, v_wait);
+		IF v_wait THEN
+			o_waiting := o_waiting + 1;
+		ELSE
+			o_created := o_created + 1;
+			v_active := v_active + 1;
+		END IF;
+	END LOOP;
+	IF o_skipped > 0 THEN
+		PERFORM ork_notify();
+	END IF;
+	RETURN NEXT;
+END
+$$;
+
+-- ork_schedule_fired: the scheduler's pass over the due jobs it claimed
+-- (p_jobs, locked by the caller's transaction): fire each job's slots
+-- (p_slots[k] belongs to p_jobs[p_slot_job[k]]) and store its next fire
+-- time.  One row per job.
+CREATE FUNCTION ork_schedule_fired(p_jobs uuid[], p_next timestamptz[],
+    p_slot_job integer[], p_slots timestamptz[])
+RETURNS TABLE (o_job_id uuid, o_created integer, o_waiting integer,
+    o_skipped integer, o_existing integer, o_error text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	f record;
+BEGIN
+	FOR i IN 1 .. coalesce(array_length(p_jobs, 1), 0) LOOP
+		SELECT * INTO f FROM ork_fire(p_jobs[i],
+		    ARRAY(SELECT s FROM unnest(p_slot_job, p_slots) AS u(j, s)
+			WHERE j = i ORDER BY s),
+		    'scheduled', false);
+		o_job_id := p_jobs[i];
+		o_created := f.o_created;
+		o_waiting := f.o_waiting;
+		o_skipped := f.o_skipped;
+		o_existing := f.o_existing;
+		o_error := f.o_error;
+		UPDATE job_definitions SET next_fire_at = p_next[i]
+		WHERE job_id = p_jobs[i];
+		RETURN NEXT;
+	END LOOP;
 END
 $$;
 
@@ -792,7 +1022,7 @@ BEGIN
 		RAISE EXCEPTION 'run % does not exist', p_run
 		    USING ERRCODE = 'no_data_found';
 	END IF;
-	IF v_status IN ('success', 'failed', 'cancelled') THEN
+	IF v_status IN ('success', 'failed', 'cancelled', 'skipped') THEN
 		RETURN QUERY SELECT v_status, NULL::uuid, NULL::integer;
 		RETURN;
 	END IF;
@@ -916,7 +1146,7 @@ $$;
 -- other.  Each table in these statements is reached through an index on
 -- "= ANY (...)"; hash joins then keep a batch linear in its size.
 ALTER FUNCTION ork_trigger(uuid[], text[], jsonb[], text[], timestamptz[],
-    text[])
+    text[], boolean[])
     SET enable_nestloop = off;
 ALTER FUNCTION ork_lease(text, text[], integer, integer)
     SET enable_nestloop = off;

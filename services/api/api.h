@@ -281,6 +281,9 @@ int	jobs_delete(struct req *r);
 int	jobs_trigger(struct req *r);
 int	jobs_runs(struct req *r);
 
+/* backfill.c */
+int	jobs_backfill(struct req *r);
+
 /* runs.c */
 int	runs_list(struct req *r);
 int	runs_get(struct req *r);
@@ -328,5 +331,18 @@ int	openapi_get(struct req *r);
 int	health_get(struct req *r);
 int	ready_get(struct req *r);
 int	workers_list(struct req *r);
+
+/* ui.c: the web page, embedded by deploy/embed-web.sh */
+struct ui_file {
+	const char		*path;	/* "/" or "/ui/NAME" */
+	const char		*type;	/* Content-Type */
+	const char		*etag;	/* strong, with its quotes */
+	const unsigned char	*data;
+	size_t			 len;
+};
+extern const struct ui_file ui_files[];	/* generated; NULL-ended */
+extern const size_t ui_files_count;
+int	ui_wants(const char *path);
+int	ui_serve(struct req *r, const char *path);
 
 #endif /* ORK_API_H */

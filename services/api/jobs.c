@@ -4,9 +4,11 @@
  *
  * Bodies are checked by taskcfg (the code workers run configurations
  * with).  A job and its tasks are written in one transaction; when a
- * change can move the job's next cron slot (schedule, timezone,
- * is_active, catchup) next_fire_at is cleared and NOTIFY ork_schedule
- * sent in the same transaction, so the scheduler recomputes it.  Task
+ * change moves the job's next cron slot (schedule, timezone, or
+ * re-activation without catchup: a paused period is replayed only with
+ * catchup) next_fire_at is cleared and NOTIFY ork_schedule sent in the
+ * same transaction, so the scheduler recomputes it.  A raised
+ * max_active_runs admits waiting runs at once.  Task
  * ids are kept by position: task_order 0 keeps its id across a PUT.
  */
 #include <pthread.h>
@@ -459,12 +461,13 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 	PGresult	*res;
 	const char	*values[10];
 	char		 runs[16];
-	int		 err, moved;
+	int		 err, moved, raised;
 	const char	*old_schedule;
 
 	values[0] = job_id;
-	res = sql_exec(c, "SELECT schedule, timezone, is_active, catchup "
-	    "FROM job_definitions WHERE job_id = $1::uuid FOR UPDATE", 1,
+	res = sql_exec(c, "SELECT schedule, timezone, is_active, "
+	    "max_active_runs FROM job_definitions WHERE job_id = $1::uuid "
+	    "FOR UPDATE", 1,
 	    values, &err, msg, msglen);
 	if (res == NULL)
 		return err;
@@ -476,8 +479,9 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 	moved = (old_schedule == NULL) != (job->schedule == NULL) ||
 	    (old_schedule != NULL && strcmp(old_schedule, job->schedule) != 0) ||
 	    strcmp(PQgetvalue(res, 0, 1), job->timezone) != 0 ||
-	    (strcmp(PQgetvalue(res, 0, 2), "t") == 0) != job->is_active ||
-	    (strcmp(PQgetvalue(res, 0, 3), "t") == 0) != job->catchup;
+	    (strcmp(PQgetvalue(res, 0, 2), "t") != 0 && job->is_active &&
+	    !job->catchup);
+	raised = job->max_active_runs > atoi(PQgetvalue(res, 0, 3));
 	PQclear(res);
 
 	snprintf(runs, sizeof(runs), "%d", job->max_active_runs);
@@ -505,6 +509,13 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 		return err;
 	if (moved && (err = notify_schedule(c, job_id, msg, msglen)) != 0)
 		return err;
+	if (raised) {
+		res = sql_exec(c, "SELECT ork_admit($1::uuid)", 1, values,
+		    &err, msg, msglen);
+		if (res == NULL)
+			return err;
+		PQclear(res);
+	}
 	return 0;
 }
 

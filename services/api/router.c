@@ -74,6 +74,10 @@ static const struct route routes[] = {
 	    ROUTE_BODY_OPTIONAL, "triggerJob", "run a job now "
 	    "(triggered_by manual)", "jobs", NULL, "TriggerInput", 201,
 	    "Run" },
+	{ "POST", "/jobs/{job_id}/backfill", ROLE_OPERATOR, jobs_backfill,
+	    ROUTE_BODY, "backfillJob", "one run per cron slot of a past "
+	    "range (triggered_by backfill)", "jobs", NULL, "BackfillInput",
+	    201, "Backfill" },
 	{ "GET", "/jobs/{job_id}/runs", ROLE_VIEWER, jobs_runs, 0,
 	    "listJobRuns", "runs of one job, newest first", "runs",
 	    Q_LIST " status since", NULL, 200, "RunList" },
@@ -233,6 +237,10 @@ dispatch(struct mg_connection *c, void *cbdata)
 	n = strlen(path);
 	if (n > 1 && path[n - 1] == '/')
 		path[n - 1] = '\0';
+	if (ui_wants(path)) {		/* the web page: public, not an API route */
+		rc = ui_serve(&r, path);
+		goto done;
+	}
 	allow[0] = '\0';
 	for (size_t i = 0; i < NROUTES; i++) {
 		int bad;

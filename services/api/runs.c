@@ -72,7 +72,7 @@ static const struct sql_field log_fields[] = {
 };
 
 static const char *const run_statuses[] = { "queued", "running", "success",
-    "failed", "cancelled", NULL };
+    "failed", "cancelled", "skipped", NULL };
 
 static const struct sql_stmt run_get_stmt = {
 	"run_get",
@@ -288,7 +288,7 @@ list(struct req *r, const char *job_id)
 		if (!known)
 			return http_error(r, 400, "invalid_value", "status",
 			    "status must be one of queued, running, success, "
-			    "failed, cancelled");
+			    "failed, cancelled, skipped");
 		m |= RL_STATUS;
 		values[n++] = status;
 	}
@@ -517,7 +517,7 @@ static int
 is_final(const char *status)
 {
 	return strcmp(status, "success") == 0 || strcmp(status, "failed") == 0 ||
-	    strcmp(status, "cancelled") == 0;
+	    strcmp(status, "cancelled") == 0 || strcmp(status, "skipped") == 0;
 }
 
 static int

@@ -1,10 +1,14 @@
 /*
  * leader.c - one replica leads: it holds a session advisory lock on its own
- * connection and runs the leader's loops (the reaper now; the scheduler
- * joins it).  When the leader dies, PostgreSQL drops its session and the
- * lock with it, and the next replica to try takes over within
- * LEADER_TRY_MS.
+ * connection and runs the leader's loops: the reaper, the cron scheduler
+ * (scheduler.c) and event pruning.  Between passes it waits on that
+ * connection for NOTIFY ork_schedule (a job's schedule changed), at most
+ * until the next reap or the earliest next fire time.  When the leader
+ * dies, PostgreSQL drops its session and the lock with it, and the next
+ * replica to try takes over within LEADER_TRY_MS.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,17 +104,57 @@ prune(struct orch *o, PGconn *conn)
 		    o->cfg->events_retention_hours);
 }
 
+/*
+ * wait_notify waits up to ms for a notification on conn (or stop);
+ * returns 1 when one came.  Slices keep the wait responsive to stop.
+ */
+static int
+wait_notify(PGconn *conn, long ms, atomic_int *stop)
+{
+	int64_t		 until = util_mono_ms() + ms;
+	PGnotify	*n;
+	int		 got = 0;
+
+	for (;;) {
+		struct pollfd	pfd = { .fd = PQsocket(conn), .events = POLLIN };
+		int64_t		left = until - util_mono_ms();
+		int		rc;
+
+		if (*stop || left <= 0 || pfd.fd < 0)
+			return got;
+		rc = poll(&pfd, 1, left > 100 ? 100 : (int)left);
+		if (rc < 0 && errno != EINTR)
+			return got;
+		if (rc <= 0)
+			continue;
+		if (!PQconsumeInput(conn))
+			return got;	/* the next statement sees the loss */
+		while ((n = PQnotifies(conn)) != NULL) {
+			PQfreemem(n);
+			got = 1;
+		}
+		if (got)
+			return got;
+	}
+}
+
 static void *
 leader_thread(void *arg)
 {
 	struct orch	*o = arg;
 	PGconn		*conn = NULL;
+	struct sched	*sched;
 	char		 err[512];
 	unsigned	 backoff = 250;
-	int64_t		 next_prune = 0;
+	int64_t		 next_prune = 0, next_reap = 0;
 
+	if ((sched = sched_new(o->cfg->zoneinfo)) == NULL) {
+		log_error("leader: out of memory");
+		return NULL;
+	}
 	while (!*o->stop) {
-		int held = 0;
+		int	held = 0, rc;
+		long	wait_ms = 0;
 
 		if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 			if (atomic_exchange(&o->leader, 0))
@@ -142,21 +186,37 @@ leader_thread(void *arg)
 				    o->stop);
 				continue;
 			}
+			if (sched_listen(conn) != 0) {
+				PQfinish(conn);	/* gives the lock back */
+				conn = NULL;
+				continue;
+			}
 			atomic_store(&o->leader, 1);
-			log_info("leading: this replica runs the reaper");
+			log_info("leading: this replica runs the scheduler "
+			    "and the reaper");
 		}
-		if (reap(o, conn) == ORK_ECONN)
-			continue;
+		if (util_mono_ms() >= next_reap) {
+			if (reap(o, conn) == ORK_ECONN)
+				continue;
+			next_reap = util_mono_ms() + o->cfg->reap_interval_ms;
+		}
 		if (util_mono_ms() >= next_prune) {
 			prune(o, conn);
 			next_prune = util_mono_ms() + PRUNE_EVERY_MS;
 		}
-		util_sleep_ms_interruptible((unsigned)o->cfg->reap_interval_ms,
-		    o->stop);
+		rc = sched_pass(sched, o, conn, &wait_ms);
+		if (rc == ORK_ECONN)
+			continue;
+		if (rc != 0)	/* logged; try again at the next reap */
+			wait_ms = o->cfg->reap_interval_ms;
+		if (wait_ms > next_reap - util_mono_ms())
+			wait_ms = (long)(next_reap - util_mono_ms());
+		wait_notify(conn, wait_ms, o->stop);
 	}
 	if (conn != NULL)
 		PQfinish(conn);	/* releases the lock */
 	atomic_store(&o->leader, 0);
+	sched_free(sched);
 	return NULL;
 }
 
