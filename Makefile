@@ -150,6 +150,17 @@ $(BUILD)/bin/$(BIN_$(1)): $$($(1)_OBJ) $(LIBORK)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 
+# ork-api carries its web page (services/api/web/), embedded at build time.
+WEB_FILES := $(sort $(wildcard services/api/web/*))
+GEN_WEB_C := $(BUILD)/gen/web.c
+$(GEN_WEB_C): $(WEB_FILES) deploy/embed-web.sh
+	@mkdir -p $(@D)
+	@echo "  EMBED   web page"
+	$(Q)deploy/embed-web.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/web.o: CFLAGS += -Iservices/api
+api_OBJ += $(BUILD)/obj/gen/web.o
+$(BUILD)/bin/ork-api: $(BUILD)/obj/gen/web.o
+
 # ---- tests -------------------------------------------------------------
 UNIT_SRC  := $(sort $(wildcard tests/unit/*_test.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)

