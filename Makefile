@@ -121,11 +121,12 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(FLAGS_STAMP)
 	$(Q)$(CC) $(CFLAGS_ALL) -w -MMD -MP -c $< -o $@
 
 # ---- daemons and command line ------------------------------------------
-SERVICES := api orchestrator worker cli
+SERVICES := api orchestrator worker cli perf
 BIN_api          := ork-api
 BIN_orchestrator := ork-orchestrator
 BIN_worker       := ork-worker
 BIN_cli          := ork
+BIN_perf         := ork-perf
 BINS := $(foreach s,$(SERVICES),$(BUILD)/bin/$(BIN_$(s)))
 
 # DuckDB's C library (fetched into .deps/ by make deps: Debian lacks it)
