@@ -392,6 +392,30 @@ if docker compose version >/dev/null 2>&1; then
 	fi
 fi
 
+# ---- Grafana dashboard ---------------------------------------------------
+# It parses, its panel ids are unique, and every ork_ metric it queries is
+# one the daemons serve (the catalog in common/metrics.c).
+dashboard=$top/deploy/grafana/ork-dashboard.json
+if "$python" - "$dashboard" "$top/common/metrics.c" >"$work/grafana.out" 2>&1 <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+served = set(re.findall(r'"(ork_[a-z0-9_]+)"', open(sys.argv[2]).read()))
+ids = [p["id"] for p in d["panels"]]
+assert len(ids) == len(set(ids)), "panel ids repeat"
+for p in d["panels"]:
+    for t in p.get("targets", []):
+        for name in re.findall(r"ork_[a-z0-9_]+", t["expr"]):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            assert name in served or base in served, \
+                "%s: %s is not served" % (p["title"], name)
+PY
+then
+	pass "grafana dashboard: parses, queries only served metrics"
+else
+	fail "grafana dashboard"
+	show_log "$work/grafana.out"
+fi
+
 if [ "$skipped" -gt 0 ]; then
 	echo "lint-deploy: $passed passed, $failed failed, $skipped skipped"
 else
