@@ -8,6 +8,7 @@
 #   make tsan       the tests again under ThreadSanitizer
 #   make fuzz-NAME  a libFuzzer campaign on one parser (clang)
 #   make lint-deploy  helm lint/template and docker-compose config checks
+#   make bench      ork-perf on the small perf-configs against its own daemons
 #
 # Variables: V=1 shows commands, BUILD= chooses the output folder.
 
@@ -222,7 +223,7 @@ fuzz-%: $(GEN_PB_H) $(GEN_MIG_C)
 
 # ---- top-level targets -------------------------------------------------
 .PHONY: all deps test test-unit run asan tsan clean lint-deploy bench-% \
-	check-build help
+	bench check-build help
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -256,6 +257,12 @@ lint-deploy:
 bench-%: deps-check
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh $*
+
+# make bench: ork-perf on noop-burst and steady-200 against daemons it
+# starts; the JSON goes to tests/out/bench/perf.json and stdout.
+bench: deps-check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/bench/perf.sh
 
 clean:
 	rm -rf build
