@@ -32,6 +32,7 @@ args_parse(const char *cmd, const struct args_flag *flags, int argc,
     char **argv, int minpos, int maxpos, struct args *a)
 {
 	int	nflags = 0, dashdash = 0;
+	int	top = (int)strcspn(cmd, " ");	/* what ork help takes */
 
 	memset(a, 0, sizeof(*a));
 	while (flags != NULL && flags[nflags].name != NULL)
@@ -48,7 +49,8 @@ args_parse(const char *cmd, const struct args_flag *flags, int argc,
 		if (dashdash || arg[0] != '-' || arg[1] == '\0') {
 			if (a->npos == maxpos) {
 				fprintf(stderr, "ork %s: unexpected argument "
-				    "\"%s\" (see ork help %s)\n", cmd, arg, cmd);
+				    "\"%s\" (see ork help %.*s)\n", cmd, arg, top,
+				    cmd);
 				return CLI_EXIT_USAGE;
 			}
 			a->pos[a->npos++] = arg;
@@ -63,7 +65,7 @@ args_parse(const char *cmd, const struct args_flag *flags, int argc,
 		f = find(flags, arg, n);
 		if (f < 0) {
 			fprintf(stderr, "ork %s: unknown flag \"%.*s\" (see ork "
-			    "help %s)\n", cmd, (int)n, arg, cmd);
+			    "help %.*s)\n", cmd, (int)n, arg, top, cmd);
 			return CLI_EXIT_USAGE;
 		}
 		if (flags[f].has_value) {
@@ -99,8 +101,8 @@ args_parse(const char *cmd, const struct args_flag *flags, int argc,
 		a->value[f] = value;
 	}
 	if (a->npos < minpos) {
-		fprintf(stderr, "ork %s: missing argument (see ork help %s)\n",
-		    cmd, cmd);
+		fprintf(stderr, "ork %s: missing argument (see ork help %.*s)\n",
+		    cmd, top, cmd);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;

@@ -168,10 +168,11 @@ fail_status(const struct client *c, const struct client_resp *r)
 }
 
 static int
-unreachable(const char *url, CURLcode cc, const char *detail)
+unreachable(const struct client *c, const char *path, CURLcode cc,
+    const char *detail)
 {
-	fprintf(stderr, "ork: could not reach %s: %s\n", url,
-	    detail[0] != '\0' ? detail : curl_easy_strerror(cc));
+	fprintf(stderr, "ork: could not reach the ork server at %s (%s): %s\n",
+	    c->url, path, detail[0] != '\0' ? detail : curl_easy_strerror(cc));
 	return CLI_EXIT_UNREACHABLE;
 }
 
@@ -297,10 +298,16 @@ call(struct client *c, const char *method, const char *path,
 		return CLI_EXIT_FAILED;
 	}
 	if (cc != CURLE_OK)
-		return unreachable(url, cc, errbuf);
+		return unreachable(c, path, cc, errbuf);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	if ((rc = parse_body(url, r)) != 0)
 		return rc;
+	if (r->json != NULL && !cJSON_IsObject(r->json)) {
+		/* every answer of the API is an object */
+		fprintf(stderr, "ork: %s answered %ld with JSON that is not a "
+		    "JSON object\n", url, r->status);
+		return CLI_EXIT_FAILED;
+	}
 	if ((r->status >= 200 && r->status < 300) || r->status == ok_status)
 		return CLI_EXIT_OK;
 	return fail_status(c, r);
@@ -413,6 +420,6 @@ client_stream(struct client *c, const char *path, const char *extra_header,
 	}
 	free(st.err.buf);
 	if (cc != CURLE_OK)
-		return unreachable(url, cc, errbuf);
+		return unreachable(c, path, cc, errbuf);
 	return CLI_EXIT_OK;
 }
