@@ -28,6 +28,7 @@ const pwDir = need('ORK_PLAYWRIGHT');
 const chromium = process.env.ORK_CHROMIUM || '/usr/bin/chromium';
 const origin = new URL(base).origin;
 const jobName = `web test ${Date.now()}`;
+const failName = `broken ${Date.now()}`;
 const TIMEOUT = 20000;
 
 function need(name) {
@@ -174,7 +175,7 @@ const steps = [
       description: 'made by the browser test',
       schedule: '0 3 * * *',
       tasks: [
-        { task_name: 'greet', extractor_config: { type: 'command', argv: ['sh', '-c', 'echo hello from the web test; sleep 1.5; echo bye'] } },
+        { task_name: 'greet', extractor_config: { type: 'command', argv: ['sh', '-c', 'echo hello from the web test; sleep 2.5; echo bye'] } },
         { task_name: 'orders', extractor_config: { type: 'csv', path: csv },
           loader_config: { type: 'duckdb', db_path: join(out, 'web-orders.duckdb'), table_name: 'orders', mode: 'replace' } },
       ],
@@ -281,6 +282,39 @@ const steps = [
     const summary = await page.locator('.chart-summary').textContent();
     check(summary.includes('2 success'), `chart summary "${summary}"`);
     await shot(page, 'web-job.png');
+    check(await page.evaluate(() => window.__ork_web_test) === 'same page', 'the page was loaded again');
+  }],
+
+  ['a failed run shows its error', async () => {
+    const { page } = ctx;
+    const job = await api('POST', '/jobs', ctx.adminToken, {
+      job_name: failName,
+      tasks: [
+        { task_name: 'break', max_attempts: 1, extractor_config: { type: 'command', argv: ['sh', '-c', 'echo about to fail >&2; exit 3'] } },
+        { task_name: 'after', extractor_config: { type: 'noop' } },
+      ],
+    });
+    check(job.status === 201, `POST /jobs: ${job.status} ${job.text}`);
+    const run = await api('POST', `/jobs/${job.json.job_id}/run`, ctx.adminToken);
+    check(run.status === 201, `POST /jobs/{id}/run: ${run.status} ${run.text}`);
+    // followed to its end on its page, opened by address (no reload)
+    await page.evaluate((id) => { location.hash = `#/runs/${id}`; }, run.json.run_id);
+    await page.getByRole('heading', { name: `Run of ${failName}` }).waitFor();
+    await waitFor('the run to fail', async () =>
+      (await page.locator('h1 .badge').textContent()) === 'failed', 30000);
+    const box = await page.locator('.error-box').textContent();
+    check(box.includes('exited with status 3'), `the error box says "${box}"`);
+    await waitFor('the tasks to be failed and skipped', async () =>
+      (await page.locator('tr[data-task]').evaluateAll((trs) => trs.map((t) => t.dataset.status).join())) === 'failed,skipped');
+    const cell = await page.locator('tr[data-task]').first().locator('td.error-cell').textContent();
+    check(cell.includes('exited with status 3'), `the task's error cell says "${cell}"`);
+    check(await page.getByRole('button', { name: 'Retry failed tasks' }).isVisible(), 'no Retry button on a failed run');
+    await page.getByRole('button', { name: 'Attempts and logs of break' }).click();
+    await waitFor('the stderr line', async () =>
+      (await page.locator('ol.log').first().textContent()).includes('about to fail'));
+    await page.getByRole('link', { name: failName }).click();
+    await waitFor('a failed bar', async () => (await page.locator('svg.chart rect.bar.s-failed').count()) === 1);
+    await shot(page, 'web-failed-job.png');
     check(await page.evaluate(() => window.__ork_web_test) === 'same page', 'the page was loaded again');
   }],
 

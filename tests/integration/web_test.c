@@ -3,8 +3,8 @@
  * headers with curl, then the page itself in headless Chromium
  * (tests/browser/web.mjs, driven by playwright-core) against the real
  * daemons: sign in, a job made through the API, run from the page, the
- * run followed live to success, its tasks, timeline and logs, a narrow
- * screen, no request anywhere but ork-api.
+ * run followed live to success, its tasks, timeline and logs, a failed
+ * run's error, a narrow screen, no request anywhere but ork-api.
  *
  * web.mjs reports each of its steps on one line ("ok - NAME" or "not
  * ok - NAME - WHY"); each browser test here reads the next line and
@@ -380,6 +380,7 @@ STEP(test_browser_run_page,
 STEP(test_browser_logs, "task logs open and show the output")
 STEP(test_browser_job_page,
     "the job page charts runs and follows a new run live")
+STEP(test_browser_failed_run, "a failed run shows its error")
 STEP(test_browser_narrow, "a narrow screen needs no horizontal scrolling")
 STEP(test_browser_requests, "every request goes to ork-api")
 STEP(test_browser_no_errors, "no script errors or policy violations")
@@ -445,6 +446,7 @@ main(void)
 		cmocka_unit_test(test_browser_run_page),
 		cmocka_unit_test(test_browser_logs),
 		cmocka_unit_test(test_browser_job_page),
+		cmocka_unit_test(test_browser_failed_run),
 		cmocka_unit_test(test_browser_narrow),
 		cmocka_unit_test(test_browser_requests),
 		cmocka_unit_test(test_browser_no_errors),

@@ -277,7 +277,8 @@ function showLogin(message) {
 
 function sourceOf(task) {
   const x = task.extractor_config || {};
-  const what = x.url || x.path || (x.argv && x.argv.join(' ')) || x.shell || '';
+  const argv = x.argv && x.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+  const what = x.url || x.path || argv || x.shell || '';
   return what ? `${x.type}: ${what}` : x.type || task.kind;
 }
 

@@ -52,8 +52,8 @@ export function durationsChart(runs, fmtDuration, fmtTime, id) {
 
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
-  const step = niceStep(Math.max(longest, 1000), 4);
-  const top = Math.max(step, Math.ceil(Math.max(longest, 1) / step) * step);
+  const step = niceStep(Math.max(longest, 10), 4);
+  const top = Math.max(step, Math.ceil(Math.max(longest, 10) / step) * step);
   const y = (ms) => PAD.top + plotH - (ms / top) * plotH;
 
   const axis = svg('g', { class: 'axis' });

@@ -16,6 +16,7 @@ export class EventStream {
     this.lastId = null;
     this.retryMs = 2000;
     this.abort = null;
+    this.gen = 0; // which start() the running loop belongs to
     this.running = false;
     this.connectedOnce = false;
   }
@@ -23,21 +24,26 @@ export class EventStream {
   start() {
     if (this.running) return;
     this.running = true;
-    this.loop();
+    this.gen++;
+    this.loop(this.gen);
   }
 
+  // stop ends the stream; a later start() begins afresh.
   stop() {
     this.running = false;
+    this.gen++;
+    this.lastId = null;
+    this.connectedOnce = false;
     if (this.abort) this.abort.abort();
     this.onState('off', false);
   }
 
-  async loop() {
+  async loop(gen) {
     let failures = 0;
-    while (this.running) {
+    while (this.gen === gen) {
       this.onState('connecting', false);
       const ok = await this.once();
-      if (!this.running) break;
+      if (this.gen !== gen) break;
       failures = ok ? 0 : failures + 1;
       // back off after repeated failures, up to 30 s
       const wait = Math.min(this.retryMs * Math.max(1, 2 ** (failures - 1)), 30000);
@@ -47,6 +53,7 @@ export class EventStream {
 
   // once reads one connection until it ends; true when it was open.
   async once() {
+    const gen = this.gen;
     this.abort = new AbortController();
     const headers = { Accept: 'text/event-stream', ...this.headers() };
     if (this.lastId !== null) headers['Last-Event-ID'] = this.lastId;
@@ -60,6 +67,7 @@ export class EventStream {
       if (res.status === 401) this.onEvent('unauthorized', null);
       return false;
     }
+    if (gen !== this.gen) return false;
     const reconnected = this.connectedOnce;
     this.connectedOnce = true;
     this.onState('live', reconnected);
@@ -70,6 +78,7 @@ export class EventStream {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        if (gen !== this.gen) break;
         buf += value;
         let nl;
         while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
