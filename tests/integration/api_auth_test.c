@@ -33,6 +33,7 @@ static const struct row matrix[] = {
 	{ "GET", "/health", "/health", NULL, WHO_NONE, 200 },
 	{ "GET", "/ready", "/ready", NULL, WHO_NONE, 200 },
 	{ "GET", "/openapi.json", "/openapi.json", NULL, WHO_NONE, 200 },
+	{ "GET", "/metrics", "/metrics", NULL, WHO_NONE, 200 },
 	{ "POST", "/auth/login", "/auth/login", "{\"username\":\"admin\","
 	    "\"password\":\"wrong-password\"}", WHO_NONE, 401 },
 	{ "GET", "/auth/me", "/auth/me", NULL, WHO_VIEWER, 200 },
