@@ -327,9 +327,10 @@ function jobsView() {
       h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
     tbody);
   const refreshBtn = h('button', { type: 'button', text: 'Refresh', onclick: () => load() });
+  const truncated = h('p', { class: 'note', hidden: true, text: 'Only the newest 500 jobs are shown.' });
   const node = h('div', { class: 'view' },
     h('div', { class: 'title-row' }, h('h1', { text: 'Jobs' }), refreshBtn),
-    h('div', { class: 'table-wrap' }, table), empty);
+    h('div', { class: 'table-wrap' }, table), empty, truncated);
 
   function renderRow(entry) {
     const { job, cells } = entry;
@@ -394,6 +395,7 @@ function jobsView() {
       const current = Array.from(tbody.children);
       if (current.length !== order.length || current.some((tr, i) => tr !== order[i])) tbody.append(...order);
       empty.hidden = order.length > 0;
+      truncated.hidden = !page.next_cursor;
       table.hidden = order.length === 0;
     } catch (e) {
       failed(e);
@@ -755,9 +757,6 @@ function runView(id) {
         h('span', { class: 'log-attempt', title: `attempt ${l.attempt}`, text: `#${l.attempt}` }),
         h('span', { class: 'log-stream', text: l.stream }),
         h('span', { class: 'log-text', text: l.line })));
-    }
-    if (e.logsEl.children.length === 0 && !e.logsEl.dataset.empty) {
-      e.logsEl.dataset.empty = '1';
     }
     e.logsEl.parentElement.dataset.empty = e.logsEl.children.length === 0 ? '1' : '';
   }
