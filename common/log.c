@@ -16,6 +16,12 @@ static int		 log_fd = 2;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
+/*
+ * Room kept after the message for the id fields and the line's end: a
+ * long message is cut, never the ids, and a JSON line always closes.
+ */
+#define LOG_IDS_ROOM 768
+
 void
 log_init(const char *daemon, enum log_level level, enum log_format fmt)
 {
@@ -81,11 +87,16 @@ line_puts(struct line *l, const char *s)
 	line_add(l, s, strlen(s));
 }
 
-/* line_json_str appends s as the inside of a JSON string. */
+/*
+ * line_json_str appends s as the inside of a JSON string, stopping
+ * before the line would pass end: an escape is written whole or not at
+ * all, so a cut string is still valid JSON.
+ */
 static void
-line_json_str(struct line *l, const char *s)
+line_json_str(struct line *l, const char *s, size_t end)
 {
-	char esc[8];
+	char	esc[8];
+	size_t	n;
 
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -93,17 +104,34 @@ line_json_str(struct line *l, const char *s)
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			line_add(l, esc, 2);
+			n = 2;
 		} else if (c == '\n') {
-			line_puts(l, "\\n");
+			memcpy(esc, "\\n", 2);
+			n = 2;
 		} else if (c == '\t') {
-			line_puts(l, "\\t");
-		} else if (c < 0x20) {
+			memcpy(esc, "\\t", 2);
+			n = 2;
+		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			line_puts(l, esc);
+			n = 6;
 		} else {
-			line_add(l, s, 1);
+			esc[0] = (char)c;
+			n = 1;
 		}
+		if (l->len + n > end)
+			return;
+		line_add(l, esc, n);
+	}
+}
+
+/* line_text_str appends s with control characters as spaces: one line. */
+static void
+line_text_str(struct line *l, const char *s, size_t end)
+{
+	for (; *s != '\0' && l->len < end; s++) {
+		char c = (unsigned char)*s < 0x20 ? ' ' : *s;
+
+		line_add(l, &c, 1);
 	}
 }
 
@@ -112,17 +140,21 @@ line_field(struct line *l, const char *key, const char *val)
 {
 	if (val == NULL || *val == '\0')
 		return;
+	/* a field that cannot fit with one byte of value is left out */
+	if (l->len + strlen(key) + 8 > sizeof(l->buf) - 4)
+		return;
 	if (log_fmt == LOG_FORMAT_JSON) {
 		line_puts(l, ",\"");
 		line_puts(l, key);
 		line_puts(l, "\":\"");
-		line_json_str(l, val);
+		/* the closing quote, brace and newline always fit */
+		line_json_str(l, val, sizeof(l->buf) - 4);
 		line_puts(l, "\"");
 	} else {
 		line_puts(l, " ");
 		line_puts(l, key);
 		line_puts(l, "=");
-		line_puts(l, val);
+		line_text_str(l, val, sizeof(l->buf) - 2);
 	}
 }
 
@@ -154,9 +186,9 @@ log_vemit(enum log_level level, const struct log_ids *ids, const char *fmt,
 		line_puts(&l, "\",\"level\":\"");
 		line_puts(&l, level_names[level]);
 		line_puts(&l, "\",\"daemon\":\"");
-		line_json_str(&l, log_daemon);
+		line_json_str(&l, log_daemon, sizeof(l.buf) - LOG_IDS_ROOM);
 		line_puts(&l, "\",\"message\":\"");
-		line_json_str(&l, msg);
+		line_json_str(&l, msg, sizeof(l.buf) - LOG_IDS_ROOM);
 		line_puts(&l, "\"");
 	} else {
 		line_puts(&l, ts);
@@ -165,7 +197,7 @@ log_vemit(enum log_level level, const struct log_ids *ids, const char *fmt,
 		line_puts(&l, " ");
 		line_puts(&l, log_daemon);
 		line_puts(&l, ": ");
-		line_puts(&l, msg);
+		line_text_str(&l, msg, sizeof(l.buf) - LOG_IDS_ROOM);
 	}
 	if (ids != NULL) {
 		line_field(&l, "job_id", ids->job_id);
@@ -175,7 +207,8 @@ log_vemit(enum log_level level, const struct log_ids *ids, const char *fmt,
 			if (log_fmt == LOG_FORMAT_JSON) {
 				snprintf(num, sizeof(num), ",\"attempt\":%u",
 				    ids->attempt);
-				line_puts(&l, num);
+				if (l.len + strlen(num) <= sizeof(l.buf) - 4)
+					line_puts(&l, num);
 			} else {
 				snprintf(num, sizeof(num), "%u", ids->attempt);
 				line_field(&l, "attempt", num);
