@@ -18,7 +18,7 @@
 #include "perf.h"
 #include "util.h"
 
-/* Most runs kept from the listing: what was asked, and some slack. */
+/* Runs kept beyond those asked for (a hard limit on the listing). */
 #define RUNS_SLACK 1024
 
 static const char *const status_names[PERF_STATUS_N] = {
@@ -209,11 +209,17 @@ add_run(struct perf *p, const cJSON *item, long *cap)
 	if ((j = job_index(p, job->valuestring)) < 0)
 		return 0;	/* someone else's run */
 	if (p->nruns == *cap) {
+		long		 most = p->njobs + p->ntrig + RUNS_SLACK;
 		long		 ncap = *cap == 0 ? 1024 : *cap * 2;
 		struct perf_run	*nr;
 
-		if (ncap > p->njobs + p->ntrig + RUNS_SLACK + *cap)
-			ncap = *cap + RUNS_SLACK;
+		if (*cap >= most) {
+			log_error("more than %ld runs listed: not the runs of "
+			    "this measure alone", most);
+			return ORK_ETOOBIG;
+		}
+		if (ncap > most)
+			ncap = most;
 		if ((nr = realloc(p->runs, (size_t)ncap * sizeof(*nr))) == NULL)
 			return ORK_ENOMEM;
 		p->runs = nr;
