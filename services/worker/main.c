@@ -44,7 +44,8 @@ static const struct config_opt options[] = {
 	    NULL, "how often an idle worker asks for work without a hint" },
 	{ "ORK_HEALTH_LISTEN", CONFIG_STR,
 	    offsetof(struct worker_config, health_listen), "127.0.0.1:7403", 0,
-	    0, NULL, config_check_listen, "host:port of /health and /ready" },
+	    0, NULL, config_check_listen,
+	    "host:port of /health, /ready, /metrics" },
 	{ "ORK_LOG_LEVEL", CONFIG_ENUM,
 	    offsetof(struct worker_config, log_level), "info", 0, 0,
 	    daemon_log_levels, NULL, "least severe level logged" },
@@ -113,7 +114,8 @@ main(int argc, char **argv)
 		log_error("could not register the metrics");
 		goto free_cfg;
 	}
-	metrics_set(&m_worker_slots, METRICS_SLOT_FREE, (double)cfg.concurrency);
+	metrics_set(&m_worker_slots, METRICS_SLOT_FREE,
+	    (double)cfg.concurrency);
 	pthread_mutex_init(&w.lock, NULL);
 	{
 		pthread_condattr_t ca;

@@ -204,8 +204,9 @@ parse_labels(const char **p, char *labels, size_t llen, char *le,
 		if (nl == 2 && strncmp(name, "le", 2) == 0) {
 			snprintf(le, lelen, "%.*s", (int)lelen - 1, val);
 		} else {
-			int n = snprintf(labels + out, llen - out, "%s%.*s=\"%s\"",
-			    out > 0 ? "," : "", (int)nl, name, val);
+			int n = snprintf(labels + out, llen - out,
+			    "%s%.*s=\"%s\"", out > 0 ? "," : "", (int)nl, name,
+			    val);
 
 			if (n < 0 || (size_t)n >= llen - out) {
 				snprintf(why, wlen, "labels too long");
@@ -250,14 +251,14 @@ check_histograms(const struct expo *e, char *why, size_t wlen)
 			if (strcmp(b->name + fl, "_bucket") != 0)
 				continue;
 			if (b->le[0] == '\0' || parse_value(b->le, &le) != 0) {
-				snprintf(why, wlen, "%.100s{%.200s}: bucket without a "
-				    "good le", f->name, b->labels);
+				snprintf(why, wlen, "%.100s{%.200s}: bucket "
+				    "without a good le", f->name, b->labels);
 				return -1;
 			}
 			if (le <= prev_le || b->value < prev) {
-				snprintf(why, wlen, "%.100s{%.200s}: le=%.30s out of order "
-				    "or not cumulative", f->name, b->labels,
-				    b->le);
+				snprintf(why, wlen, "%.100s{%.200s}: le=%.30s "
+				    "out of order or not cumulative", f->name,
+				    b->labels, b->le);
 				return -1;
 			}
 			prev_le = le;
@@ -266,8 +267,8 @@ check_histograms(const struct expo *e, char *why, size_t wlen)
 				inf = b->value;
 		}
 		if (inf < 0 || inf != c->value || !sum) {
-			snprintf(why, wlen, "%.100s{%.200s}: +Inf %g, _count %g, _sum "
-			    "%s", f->name, c->labels, inf, c->value,
+			snprintf(why, wlen, "%.100s{%.200s}: +Inf %g, _count "
+			    "%g, _sum %s", f->name, c->labels, inf, c->value,
 			    sum ? "present" : "missing");
 			return -1;
 		}
@@ -323,8 +324,8 @@ expo_parse(const char *text, struct expo *e, char *why, size_t wlen)
 			}
 			if (buf[2] == 'H') {
 				if (f->has_help++) {
-					snprintf(why, wlen, "line %d: HELP twice",
-					    lineno);
+					snprintf(why, wlen, "line %d: HELP "
+					    "twice", lineno);
 					return -1;
 				}
 				continue;
