@@ -40,6 +40,8 @@ enum field_kind {
 	FK_IDENT_LIST,	/* 1..max identifiers, no duplicates */
 	FK_ARGV,	/* 1..max strings, the first not empty */
 	FK_STRING_LIST,	/* 1..max non-empty strings */
+	FK_COLUMNS,	/* 1..max {"name": ..., "type": one of choices} */
+	FK_SCALAR,	/* a string (at most max bytes) or a number */
 	FK_SECRET,	/* {"env": "NAME"} */
 	FK_HEADERS,	/* header name -> string or reference */
 	FK_PARAMS,	/* query parameter -> string or reference */
@@ -79,6 +81,11 @@ static const char *const auth_types[] = { "bearer", "basic", "header",
 static const char *const pagination_types[] = { "none", "page", "offset",
     "cursor", "link", "next_url", NULL };
 static const char *const overlap_choices[] = { "queue", "skip", NULL };
+static const char *const mismatch_choices[] = { "widen", "fail", NULL };
+
+/* The column types of a loader's "columns" (and of inference). */
+const char *const taskcfg_column_types[] = { "text", "integer", "double",
+    "boolean", "timestamp", NULL };
 
 /* Words that make a key name a secret's (after '-' became '_'). */
 static const char *const secret_words[] = { "password", "passwd", "token",
@@ -87,12 +94,24 @@ static const char *const secret_words[] = { "password", "passwd", "token",
 
 #define F_END { NULL, FK_ANY, 0, 0, 0, NULL, NULL, NULL }
 #define F_TYPE { "type", FK_ANY, 1, 0, 0, NULL, NULL, NULL }
+/* incremental loads: the extractor's cursor */
+#define F_CURSOR \
+	{ "cursor_field", FK_STRING, 0, 0, TASKCFG_IDENT_MAX, NULL, NULL, \
+	    NULL }, \
+	{ "initial_value", FK_SCALAR, 0, 0, TASKCFG_CURSOR_MAX, NULL, NULL, \
+	    NULL }
+/* the loader's column types */
+#define F_SCHEMA \
+	{ "columns", FK_COLUMNS, 0, 1, TASKCFG_COLUMNS_MAX, \
+	    taskcfg_column_types, NULL, NULL }, \
+	{ "on_type_mismatch", FK_ENUM, 0, 0, 0, mismatch_choices, NULL, NULL }
 
 static int check_command(const cJSON *, const char *, struct json_err *);
 static int check_auth(const cJSON *, const char *, struct json_err *);
 static int check_pagination(const cJSON *, const char *, struct json_err *);
 static int check_merge_key(const cJSON *, const char *, struct json_err *);
 static int check_postgres(const cJSON *, const char *, struct json_err *);
+static int check_cursor(const cJSON *, const char *, struct json_err *);
 
 static const struct field noop_fields[] = {
 	F_TYPE,
@@ -145,6 +164,8 @@ static const struct field http_fields[] = {
 	{ "verify_tls", FK_BOOL, 0, 0, 0, NULL, NULL, NULL },
 	{ "max_requests_per_second", FK_RATE, 0, 0, 10000, NULL, NULL, NULL },
 	{ "flatten", FK_BOOL, 0, 0, 0, NULL, NULL, NULL },
+	F_CURSOR,
+	{ "cursor_param", FK_STRING, 0, 0, 256, NULL, NULL, NULL },
 	F_END
 };
 
@@ -159,12 +180,14 @@ static const struct field csv_fields[] = {
 	    NULL },
 	{ "on_error", FK_ENUM, 0, 0, 0, on_error_choices, NULL, NULL },
 	{ "gzip", FK_BOOL, 0, 0, 0, NULL, NULL, NULL },
+	F_CURSOR,
 	F_END
 };
 
 static const struct field parquet_fields[] = {
 	F_TYPE,
 	{ "path", FK_STRING, 1, 0, 4096, NULL, NULL, NULL },
+	F_CURSOR,
 	F_END
 };
 
@@ -175,6 +198,7 @@ static const struct field duckdb_fields[] = {
 	{ "mode", FK_ENUM, 0, 0, 0, mode_choices, NULL, NULL },
 	{ "primary_key", FK_IDENT_LIST, 0, 1, TASKCFG_KEY_COLUMNS_MAX, NULL,
 	    NULL, NULL },
+	F_SCHEMA,
 	F_END
 };
 
@@ -186,16 +210,17 @@ static const struct field postgres_fields[] = {
 	{ "mode", FK_ENUM, 0, 0, 0, mode_choices, NULL, NULL },
 	{ "primary_key", FK_IDENT_LIST, 0, 1, TASKCFG_KEY_COLUMNS_MAX, NULL,
 	    NULL, NULL },
+	F_SCHEMA,
 	F_END
 };
 
 static const struct config_type extractor_types[] = {
 	{ "noop", "noop", 0, noop_fields, NULL },
 	{ "command", "command", 0, command_fields, check_command },
-	{ "http", "http", 1, http_fields, NULL },
-	{ "api", "http", 1, http_fields, NULL },
-	{ "csv", "csv", 1, csv_fields, NULL },
-	{ "parquet", "parquet", 1, parquet_fields, NULL },
+	{ "http", "http", 1, http_fields, check_cursor },
+	{ "api", "http", 1, http_fields, check_cursor },
+	{ "csv", "csv", 1, csv_fields, check_cursor },
+	{ "parquet", "parquet", 1, parquet_fields, check_cursor },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 
@@ -531,6 +556,62 @@ check_map(const cJSON *v, const struct field *f, const char *path,
 static int check_object(const cJSON *obj, const struct field *fields,
     const char *path, const char *what, struct json_err *e);
 
+/*
+ * check_columns: a loader's column types, [{"name": "id", "type":
+ * "integer"}, ...]; names as a source gives them (1 to TASKCFG_IDENT_MAX
+ * bytes, no control characters, each once).
+ */
+static int
+check_columns(const cJSON *v, const struct field *f, const char *path,
+    struct json_err *e)
+{
+	const struct field col_fields[] = {
+		{ "name", FK_STRING, 1, 0, TASKCFG_IDENT_MAX, NULL, NULL,
+		    NULL },
+		{ "type", FK_ENUM, 1, 0, 0, f->choices, NULL, NULL },
+		F_END
+	};
+	char		 sub[JSON_PATH_MAX], name_path[JSON_PATH_MAX];
+	const cJSON	*c;
+	long		 n = 0;
+	int		 rc;
+
+	if (!cJSON_IsArray(v))
+		return fail(e, TASKCFG_E_INVALID_TYPE, path, "must be an array "
+		    "of {\"name\": ..., \"type\": ...}, not %s",
+		    json_type_name(v));
+	for (c = v->child; c != NULL; c = c->next, n++) {
+		const char *name;
+
+		json_path_index(sub, sizeof(sub), path, (size_t)n);
+		if (n >= f->max)
+			return fail(e, TASKCFG_E_INVALID_VALUE, path, "at most "
+			    "%ld columns", f->max);
+		if (!cJSON_IsObject(c))
+			return fail(e, TASKCFG_E_INVALID_TYPE, sub, "must be an "
+			    "object {\"name\": ..., \"type\": ...}, not %s",
+			    json_type_name(c));
+		if ((rc = check_object(c, col_fields, sub, "a column", e)) != 0)
+			return rc;
+		name = cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
+		json_path_key(name_path, sizeof(name_path), sub, "name");
+		for (const char *p = name; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return fail(e, TASKCFG_E_INVALID_VALUE,
+				    name_path, "must not contain control "
+				    "characters");
+		for (const cJSON *d = v->child; d != c; d = d->next)
+			if (strcmp(cJSON_GetObjectItemCaseSensitive(d,
+			    "name")->valuestring, name) == 0)
+				return fail(e, TASKCFG_E_INVALID_VALUE,
+				    name_path, "\"%.64s\" appears twice", name);
+	}
+	if (n < f->min)
+		return fail(e, TASKCFG_E_INVALID_VALUE, path, "needs at least "
+		    "%ld column%s", f->min, f->min == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 check_list(const cJSON *v, const struct field *f, const char *path,
     struct json_err *e)
@@ -623,6 +704,22 @@ check_value(const cJSON *v, const struct field *f, const char *path,
 	case FK_ARGV:
 	case FK_STRING_LIST:
 		return check_list(v, f, path, e);
+	case FK_COLUMNS:
+		return check_columns(v, f, path, e);
+	case FK_SCALAR:
+		if (cJSON_IsNumber(v)) {
+			if (!isfinite(v->valuedouble))
+				return fail(e, TASKCFG_E_INVALID_VALUE, path,
+				    "must be a finite number");
+			return 0;
+		}
+		if (!cJSON_IsString(v))
+			return fail(e, TASKCFG_E_INVALID_TYPE, path, "must be a "
+			    "string or a number, not %s", json_type_name(v));
+		if (strlen(v->valuestring) > (size_t)f->max)
+			return fail(e, TASKCFG_E_INVALID_VALUE, path, "longer "
+			    "than %ld bytes", f->max);
+		return 0;
 	case FK_OBJECT:
 		if (!cJSON_IsObject(v))
 			return fail(e, TASKCFG_E_INVALID_TYPE, path, "must be an "
@@ -874,6 +971,48 @@ check_pagination(const cJSON *p, const char *path, struct json_err *e)
 	return 0;
 }
 
+/* check_cursor: initial_value and cursor_param need a cursor_field. */
+static int
+check_cursor(const cJSON *cfg, const char *path, struct json_err *e)
+{
+	static const char *const needs[] = { "initial_value", "cursor_param",
+	    NULL };
+
+	if (has(cfg, "cursor_field"))
+		return 0;
+	for (const char *const *n = needs; *n != NULL; n++)
+		if (has(cfg, *n)) {
+			char sub[JSON_PATH_MAX];
+
+			json_path_key(sub, sizeof(sub), path, *n);
+			return fail(e, TASKCFG_E_INVALID_VALUE, sub, "\"%s\" "
+			    "means nothing without \"cursor_field\"", *n);
+		}
+	return 0;
+}
+
+/*
+ * check_incremental: an extractor with a cursor_field reads the rows at
+ * the old mark again (>=), so its loader must merge them on a key.
+ */
+static int
+check_incremental(const cJSON *extractor, const cJSON *loader,
+    const char *lpath, struct json_err *e)
+{
+	const cJSON	*mode = cJSON_GetObjectItemCaseSensitive(loader, "mode");
+	char		 sub[JSON_PATH_MAX];
+
+	if (!has(extractor, "cursor_field"))
+		return 0;
+	if (cJSON_IsString(mode) && strcmp(mode->valuestring, "merge") == 0)
+		return 0;
+	json_path_key(sub, sizeof(sub), lpath, "mode");
+	return fail(e, TASKCFG_E_INVALID_VALUE, sub, "an incremental load "
+	    "(extractor_config.cursor_field) needs mode \"merge\" and a "
+	    "\"primary_key\": rows at the old mark are read again and "
+	    "merged on the key");
+}
+
 static int
 check_merge_key(const cJSON *cfg, const char *path, struct json_err *e)
 {
@@ -987,6 +1126,8 @@ taskcfg_check_configs(const cJSON *extractor, const cJSON *loader,
 		rc = check_config(loader, loader_types, loader_names,
 		    "loader", lpath, &lt, e);
 		if (rc != 0)
+			return rc;
+		if ((rc = check_incremental(extractor, loader, lpath, e)) != 0)
 			return rc;
 	}
 	snprintf(kind, TASKCFG_KIND_MAX, "%s", et->kind);

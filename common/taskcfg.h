@@ -40,6 +40,7 @@
 #define TASKCFG_IDENT_MAX	63		/* identifier bytes */
 #define TASKCFG_SECRET_NAME_MAX	128		/* env variable name bytes */
 #define TASKCFG_URL_MAX		8192
+#define TASKCFG_CURSOR_MAX	1024		/* bytes of a cursor value */
 
 /* Per-task settings: bounds and defaults. */
 #define TASKCFG_ATTEMPTS_MIN		1
@@ -91,6 +92,12 @@ struct taskcfg_job {
 
 /* The kinds workers run, NULL-terminated ("api" is a name of "http"). */
 extern const char *const taskcfg_kinds[];
+
+/*
+ * The column types a loader's "columns" may name, NULL-terminated, in
+ * the order of enum schema_type (services/worker/plugins/schema.c).
+ */
+extern const char *const taskcfg_column_types[];
 
 /*
  * taskcfg_parse_job parses and checks a job body of len bytes (JSON

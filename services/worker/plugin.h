@@ -92,12 +92,101 @@ int	batch_full(const struct batch *b);
 const char *batch_value(const struct batch *b, size_t row, size_t col,
 	    size_t *len);
 
+/*
+ * batch_keep_rows keeps the rows whose keep[] is set, in order (their
+ * bytes stay where they are until batch_clear).
+ */
+void	batch_keep_rows(struct batch *b, const unsigned char *keep);
+
+/*
+ * Column types (schema.c), in the order of taskcfg_column_types.  A
+ * schema is planned for a table the loader creates; a table that exists
+ * keeps its own types and is not checked here.
+ */
+enum schema_type {
+	SCHEMA_TEXT,
+	SCHEMA_INTEGER,		/* 64 bits */
+	SCHEMA_DOUBLE,
+	SCHEMA_BOOLEAN,
+	SCHEMA_TIMESTAMP	/* with time zone */
+};
+
+struct schema {
+	size_t			 n;
+	enum schema_type	*type;		/* per column */
+	unsigned char		*declared;	/* from loader_config.columns */
+	int			 widen;		/* on_type_mismatch "widen" */
+};
+
+/*
+ * schema_plan types the columns of b: those named in cfg's "columns"
+ * as declared, the others as the narrowest type all values of b fit
+ * (text when none is given).  ORK_EINVAL with ctx->error naming the
+ * field when "columns" names a column the source lacks; ORK_ENOMEM.
+ */
+int	schema_plan(struct schema *s, struct task_ctx *ctx, const cJSON *cfg,
+	    const struct batch *b);
+
+/* schema_free releases a schema; a zeroed one is accepted. */
+void	schema_free(struct schema *s);
+
+/* schema_fits says whether a value (NULL fits) loads into a type. */
+int	schema_fits(enum schema_type type, const char *v, size_t len);
+
+/* schema_widened is the type an inferred column widens to for v. */
+enum schema_type schema_widened(enum schema_type type, const char *v,
+	    size_t len);
+
+/* schema_type_name is the type's name in loader_config.columns. */
+const char *schema_type_name(enum schema_type type);
+
+/*
+ * schema_misfit finds the first value of b, from row `from` on, that
+ * does not fit its column's type: 1 with *row and *col set, or 0.
+ */
+int	schema_misfit(const struct schema *s, const struct batch *b,
+	    size_t from, size_t *row, size_t *col);
+
+/*
+ * schema_mismatch writes the error for a value that does not fit (the
+ * column, its type, the row counted from the load's first, the value)
+ * and returns ORK_EINVAL.
+ */
+int	schema_mismatch(const struct schema *s, struct task_ctx *ctx,
+	    const struct batch *b, size_t row, size_t col,
+	    int64_t rows_before);
+
+/*
+ * plugin_cursor_cmp orders two cursor values (<0, 0, >0): as integers
+ * when both are integers, as numbers when both are numbers, as instants
+ * when both are ISO 8601 dates or timestamps (no zone: UTC), else byte
+ * by byte.
+ */
+int	plugin_cursor_cmp(const char *a, size_t alen, const char *b,
+	    size_t blen);
+
+/*
+ * What a loader's open finds in the destination: the ledger row of this
+ * task run (an earlier attempt committed) and, for an incremental load,
+ * the cursor's committed mark.  "" for a mark means none.
+ */
+struct ledger {
+	int64_t	recorded;	/* rows the earlier attempt loaded, -1: none */
+	char	recorded_mark[TASK_CURSOR_MAX + 1];
+	char	mark[TASK_CURSOR_MAX + 1];
+};
+
 struct extractor_plugin {
 	const char	*type;		/* extractor_config.type */
 	/* validate checks what the plugin relies on beyond taskcfg's table */
 	int		(*validate)(struct task_ctx *ctx, const cJSON *cfg);
+	/*
+	 * open starts reading; mark (NULL: none) is the cursor's mark of an
+	 * incremental load: rows below it may be left out (the executor
+	 * filters them in any case)
+	 */
 	int		(*open)(struct task_ctx *ctx, const cJSON *cfg,
-			    void **state);
+			    const char *mark, void **state);
 	/*
 	 * next_batch fills b (cleared by the caller; columns set by the
 	 * plugin before the first row) and returns 1 while more may follow
@@ -122,16 +211,22 @@ struct loader_plugin {
 	int		(*validate)(struct task_ctx *ctx, const cJSON *cfg);
 	/*
 	 * open starts the load's transaction and looks up the task run in
-	 * the destination's ledger: *recorded is the number of rows an
-	 * earlier attempt loaded and committed, or -1 when none did.
+	 * the destination's ledger (led->recorded: the rows an earlier
+	 * attempt loaded and committed, or -1 when none did).  With a
+	 * cursor_key ("job_id/task_order") it also reads, and holds until
+	 * the commit, the cursor's mark of generation ctx->cursor_epoch.
 	 */
 	int		(*open)(struct task_ctx *ctx, const cJSON *cfg,
-			    void **state, int64_t *recorded);
+			    const char *cursor_key, void **state,
+			    struct ledger *led);
 	int		(*write_batch)(void *state, struct task_ctx *ctx,
 			    const struct batch *b);
-	/* commit makes all rows and the ledger row visible at once */
+	/*
+	 * commit makes all rows, the ledger row and the cursor's new mark
+	 * (NULL: none) visible at once
+	 */
 	int		(*commit)(void *state, struct task_ctx *ctx,
-			    int64_t rows);
+			    int64_t rows, const char *mark);
 	void		(*cancel)(void *state);
 	/* close rolls back whatever was not committed */
 	void		(*close)(void *state);

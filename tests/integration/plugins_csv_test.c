@@ -5,7 +5,9 @@
  * promise (a recorded task run loads nothing; a worker killed with
  * SIGKILL in the middle of a COPY leaves every row once after the retry),
  * replace seen by a concurrent reader, table names that try SQL refused,
- * and the connection secret kept out of logs and errors.
+ * and the connection secret kept out of logs and errors; column types
+ * inferred, declared, widened or refused; incremental loads with a
+ * cursor that keep every row once across growing sources and failures.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -266,8 +268,8 @@ test_bad_rows_fail_or_skip(void **state)
 	job_create("bad rows skipped", ex, lo, 1, job);
 	run_job(job, run, st, sizeof(st), 20000);
 	assert_string_equal(st, "success");
-	q1(dconn, "SELECT string_agg(a || b, ',' ORDER BY a) FROM bad_rows",
-	    NULL, v, sizeof(v));
+	q1(dconn, "SELECT string_agg(a::text || b::text, ',' ORDER BY a) FROM "
+	    "bad_rows", NULL, v, sizeof(v));
 	assert_string_equal(v, "12,56");
 	q1(conn, "SELECT string_agg(line, '|') FROM task_logs l JOIN task_runs "
 	    "t USING (task_run_id) WHERE t.run_id = $1", run, v, sizeof(v));
@@ -702,6 +704,299 @@ test_replace_with_reader(void **state)
 	assert_string_equal(v, "new");
 }
 
+/* col_types lists "name:type" of a destination table's columns. */
+static void
+col_types(const char *table, char *buf, size_t len)
+{
+	const char	*p[1] = { table };
+	PGresult	*r = PQexecParams(dconn, "SELECT string_agg(attname || "
+	    "':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum) "
+	    "FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 "
+	    "AND NOT attisdropped", 1, NULL, p, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("columns of %s: %s", table, PQerrorMessage(dconn));
+	snprintf(buf, len, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* typed_csv writes n rows whose qty is an integer, then the tail rows. */
+static void
+typed_csv(const char *path, int n, const char *tail)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "id,qty,price,ok,at,note,code\n");
+	for (int i = 1; i <= n; i++)
+		fprintf(f, "%d,%d,%d.25,%s,2026-01-02T03:04:%02dZ,n%d,%s\n", i,
+		    i * 2, i, i % 2 ? "true" : "FALSE", i % 60, i,
+		    i == 1 ? "007" : "x");
+	fputs(tail, f);
+	fclose(f);
+}
+
+/*
+ * A table the loader creates is typed from the first batch (integer,
+ * double, boolean, timestamp with zone, text) or by loader_config.columns;
+ * a later value that does not fit an inferred column widens it (integer
+ * to double to text) by default, or fails the load naming the column,
+ * the row and the value with on_type_mismatch "fail"; a declared column
+ * never widens.
+ */
+static void
+test_types_postgres(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[1024];
+	char	job[40], run[40], st[32], v[1024];
+
+	(void)state;
+	h_tmpfile("typed5000.csv", path, sizeof(path));
+	typed_csv(path, 3, "");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	pg_loader(lo, sizeof(lo), "inferred", "");
+	job_create("types inferred", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	col_types("inferred", v, sizeof(v));
+	assert_string_equal(v, "id:bigint,qty:bigint,price:double precision,"
+	    "ok:boolean,at:timestamp with time zone,note:text,code:text");
+	q1(dconn, "SELECT sum(qty) || ':' || sum(price) || ':' || "
+	    "count(*) FILTER (WHERE ok) || ':' || extract(epoch FROM min(at)) "
+	    "|| ':' || min(code) FROM inferred", NULL, v, sizeof(v));
+	assert_string_equal(v, "12:6.75:2:1767323041.000000:007");
+
+	/* declared: id as text, qty as double; the rest inferred */
+	pg_loader(lo, sizeof(lo), "declared", ", \"columns\": [{\"name\": "
+	    "\"id\", \"type\": \"text\"}, {\"name\": \"qty\", \"type\": "
+	    "\"double\"}, {\"name\": \"ok\", \"type\": \"text\"}]");
+	job_create("types declared", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	col_types("declared", v, sizeof(v));
+	assert_string_equal(v, "id:text,qty:double precision,price:double "
+	    "precision,ok:text,at:timestamp with time zone,note:text,"
+	    "code:text");
+	q1(dconn, "SELECT string_agg(ok, ',' ORDER BY id) FROM declared", NULL,
+	    v, sizeof(v));
+	assert_string_equal(v, "true,FALSE,true");
+
+	/* widen: qty fits integer in the first batch, then 1.5, then text */
+	typed_csv(path, 5000, "5001,1.5,1,true,2026-01-01T00:00:00Z,a,b\n"
+	    "5002,lots,1,true,2026-01-01T00:00:00+01:00,a,b\n");
+	pg_loader(lo, sizeof(lo), "widened", "");
+	job_create("types widened", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	col_types("widened", v, sizeof(v));
+	assert_string_equal(v, "id:bigint,qty:text,price:double precision,"
+	    "ok:boolean,at:timestamp with time zone,note:text,code:text");
+	q1(dconn, "SELECT count(*) || ':' || max(qty) FILTER (WHERE id > 5000) "
+	    "|| ':' || min(qty) FILTER (WHERE id = 4) FROM widened", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "5002:lots:8");
+	q1(conn, "SELECT string_agg(line, '|' ORDER BY logged_at) FROM "
+	    "task_logs l JOIN task_runs t USING (task_run_id) WHERE t.run_id = "
+	    "$1 AND line LIKE '%widened%'", run, v, sizeof(v));
+	assert_non_null(strstr(v, "column \"qty\" widened from integer to "
+	    "double at row 5001"));
+	assert_non_null(strstr(v, "from double to text at row 5002"));
+
+	/* fail: the same file, nothing loaded, the value named */
+	pg_loader(lo, sizeof(lo), "strict", ", \"on_type_mismatch\": \"fail\"");
+	job_create("types strict", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "column \"qty\" was inferred as integer "
+	    "from the first batch, but row 5001 holds \"1.5\""));
+	q1(dconn, "SELECT to_regclass('strict') IS NULL", NULL, v, sizeof(v));
+	assert_string_equal(v, "t");
+
+	/* a declared column never widens, whatever on_type_mismatch says */
+	pg_loader(lo, sizeof(lo), "strict", ", \"columns\": [{\"name\": "
+	    "\"qty\", \"type\": \"integer\"}]");
+	job_create("types declared strict", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "loader_config.columns: column \"qty\" is "
+	    "declared integer, but row 5001 holds \"1.5\""));
+
+	/* a declared column the source lacks is named */
+	pg_loader(lo, sizeof(lo), "strict", ", \"columns\": [{\"name\": "
+	    "\"qty\", \"type\": \"text\"}, {\"name\": \"nope\", \"type\": "
+	    "\"text\"}]");
+	job_create("types missing column", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "loader_config.columns[1].name: the source "
+	    "has no column \"nope\""));
+
+	/* a table that exists keeps its types: columns are not applied */
+	exec_dest("CREATE TABLE kept (id text, qty text, price text, ok text, "
+	    "at text, note text, code text)");
+	pg_loader(lo, sizeof(lo), "kept", ", \"columns\": [{\"name\": "
+	    "\"qty\", \"type\": \"integer\"}], \"on_type_mismatch\": \"fail\"");
+	job_create("types kept", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	col_types("kept", v, sizeof(v));
+	assert_string_equal(v, "id:text,qty:text,price:text,ok:text,at:text,"
+	    "note:text,code:text");
+	q1(dconn, "SELECT count(*) FROM kept WHERE qty = 'lots'", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "1");
+}
+
+/* The same rules into DuckDB (the appender casts text to the types). */
+static void
+test_types_duckdb(void **state)
+{
+	char	path[H_PATH_MAX], duck[H_PATH_MAX], ex[2 * H_PATH_MAX];
+	char	lo[2 * H_PATH_MAX], job[40], run[40], st[32], v[1024];
+
+	(void)state;
+	h_tmpfile("dtyped.csv", path, sizeof(path));
+	h_tmpfile("types.duckdb", duck, sizeof(duck));
+	unlink(duck);
+	typed_csv(path, 5000, "5001,1.5,1,true,2026-01-01T00:00:00Z,a,b\n"
+	    "5002,lots,1,true,2026-01-01T00:00:00+01:00,a,b\n");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\"}", path);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"widened\", \"mode\": \"merge\", "
+	    "\"primary_key\": [\"id\"], \"columns\": [{\"name\": \"note\", "
+	    "\"type\": \"text\"}]}", duck);
+	job_create("duck types widened", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"strict\", \"on_type_mismatch\": \"fail\"}", duck);
+	job_create("duck types strict", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "column \"qty\" was inferred as integer "
+	    "from the first batch, but row 5001 holds \"1.5\""));
+	typed_csv(path, 3, "");
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"inferred\"}", duck);
+	job_create("duck types inferred", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT string_agg(column_name || ':' || data_type, "
+	    "',' ORDER BY ordinal_position) FROM information_schema.columns "
+	    "WHERE table_name = 'inferred'", v, sizeof(v));
+	assert_string_equal(v, "id:BIGINT,qty:BIGINT,price:DOUBLE,ok:BOOLEAN,"
+	    "at:TIMESTAMP WITH TIME ZONE,note:VARCHAR,code:VARCHAR");
+	duck_value(duck, "SELECT sum(qty) || ':' || sum(price) || ':' || "
+	    "count(*) FILTER (WHERE ok) || ':' || epoch(min(\"at\")) || ':' "
+	    "|| min(code) FROM inferred", v, sizeof(v));
+	assert_string_equal(v, "12:6.75:2:1767323041.0:007");
+	duck_value(duck, "SELECT string_agg(column_name || ':' || data_type, "
+	    "',' ORDER BY ordinal_position) FROM information_schema.columns "
+	    "WHERE table_name = 'widened'", v, sizeof(v));
+	assert_string_equal(v, "id:BIGINT,qty:VARCHAR,price:DOUBLE,ok:BOOLEAN,"
+	    "at:TIMESTAMP WITH TIME ZONE,note:VARCHAR,code:VARCHAR");
+	duck_value(duck, "SELECT count(*) || ':' || max(qty) FILTER (WHERE "
+	    "id > 5000) || ':' || (SELECT count(*) FROM information_schema."
+	    "tables WHERE table_name = 'strict') FROM widened", v, sizeof(v));
+	assert_string_equal(v, "5002:lots:0");
+}
+
+/* inc_csv writes rows "id,seq,v" from a list of triples. */
+static void
+inc_csv(const char *path, const char *rows, int extra_from, int extra_n,
+    const char *tail)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "id,seq,v\n%s", rows);
+	for (int i = 0; i < extra_n; i++)
+		fprintf(f, "%d,6,bulk\n", extra_from + i);
+	fputs(tail, f);
+	fclose(f);
+}
+
+/*
+ * An incremental csv load into PostgreSQL: three runs over a file that
+ * grows (with new rows at the old mark, and an updated row) leave every
+ * row once; a run that fails in the middle of its COPY leaves the mark
+ * where it was, and the run after it loads what that one did not.
+ */
+static void
+test_incremental_postgres(void **state)
+{
+	char	path[H_PATH_MAX], ex[2 * H_PATH_MAX], lo[1024];
+	char	job[40], run[40], st[32], v[1024];
+
+	(void)state;
+	h_tmpfile("inc.csv", path, sizeof(path));
+	/* below initial_value 1: left out */
+	inc_csv(path, "0,0,old\n1,1,a\n2,2,b\n3,3,c\n", 0, 0, "");
+	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\", "
+	    "\"cursor_field\": \"seq\", \"initial_value\": 1}", path);
+	pg_loader(lo, sizeof(lo), "inc", ", \"mode\": \"merge\", "
+	    "\"primary_key\": [\"id\"]");
+	job_create("incremental csv", ex, lo, 2, job);
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT string_agg(id || v, ',' ORDER BY id) FROM inc", NULL,
+	    v, sizeof(v));
+	assert_string_equal(v, "1a,2b,3c");
+	q1(dconn, "SELECT mark FROM _ork_cursors", NULL, v, sizeof(v));
+	assert_string_equal(v, "3");
+	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
+	    job, v, sizeof(v));
+	assert_string_equal(v, "3");
+	/* run 2: a new row at the old mark, one above, row 2 updated */
+	inc_csv(path, "0,0,old\n1,1,a\n2,5,B\n3,3,c\n4,3,d\n5,4,e\n", 0, 0, "");
+	run_job(job, run, st, sizeof(st), 20000);
+	assert_string_equal(st, "success");
+	q1(conn, "SELECT rows_moved::text FROM task_runs WHERE run_id = $1",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "4");	/* seq >= 3: ids 2, 3, 4, 5 */
+	q1(dconn, "SELECT string_agg(id || v, ',' ORDER BY id) FROM inc", NULL,
+	    v, sizeof(v));
+	assert_string_equal(v, "1a,2B,3c,4d,5e");
+	q1(dconn, "SELECT mark FROM _ork_cursors", NULL, v, sizeof(v));
+	assert_string_equal(v, "5");
+	/* run 3 fails after a first batch went into the COPY */
+	inc_csv(path, "1,1,a\n2,5,B\n3,3,c\n4,3,d\n5,4,e\n", 6, 5000,
+	    "9999,7,bad,extra\n");
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "failed");
+	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
+	    v, sizeof(v));
+	assert_non_null(strstr(v, "4 fields where 3 columns"));
+	q1(dconn, "SELECT count(*) || ':' || (SELECT mark FROM _ork_cursors) || "
+	    "':' || (SELECT count(*) FROM _ork_loads WHERE cursor_mark IS NOT "
+	    "NULL) FROM inc", NULL, v, sizeof(v));
+	assert_string_equal(v, "5:5:2");
+	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
+	    job, v, sizeof(v));
+	assert_string_equal(v, "5");
+	/* run 4: the file mended; every row once, the mark moved on */
+	inc_csv(path, "1,1,a\n2,5,B\n3,3,c\n4,3,d\n5,4,e\n", 6, 5000,
+	    "9999,7,last\n");
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	q1(dconn, "SELECT count(*) || ':' || count(DISTINCT id) || ':' || "
+	    "(SELECT mark FROM _ork_cursors) || ':' || string_agg(v, '' ORDER "
+	    "BY id) FILTER (WHERE id < 6 OR id = 9999) FROM inc", NULL, v,
+	    sizeof(v));
+	assert_string_equal(v, "5006:5006:7:aBcdelast");
+	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
+	    job, v, sizeof(v));
+	assert_string_equal(v, "7");
+}
+
 /* The connection string (with its password) never reaches the logs. */
 static void
 test_secret_not_logged(void **state)
@@ -755,6 +1050,8 @@ main(void)
 		cmocka_unit_test(test_injection_refused),
 		cmocka_unit_test(test_modes_postgres),
 		cmocka_unit_test(test_existing_typed_table),
+		cmocka_unit_test(test_types_postgres),
+		cmocka_unit_test(test_incremental_postgres),
 		cmocka_unit_test(test_ledger_row_means_loaded),
 		cmocka_unit_test(test_kill_mid_load_postgres),
 		cmocka_unit_test(test_replace_with_reader),
@@ -763,6 +1060,7 @@ main(void)
 		cmocka_unit_test(test_kill_mid_load_duckdb),
 		cmocka_unit_test(test_edge_cases_into_duckdb_gzip),
 		cmocka_unit_test(test_modes_duckdb),
+		cmocka_unit_test(test_types_duckdb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,7 +4,8 @@
  * on loopback: page-number pagination with a bearer token, a 429 with
  * Retry-After and a 500 on the way (both retried), Link-header and
  * cursor pagination, nested objects flattened, a 404 failing the task,
- * into PostgreSQL and a DuckDB file; the token never reaches task_logs.
+ * into PostgreSQL and a DuckDB file; the token never reaches task_logs;
+ * an incremental load whose mark goes to the API as a query parameter.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +130,64 @@ on_cursor(struct mg_connection *c, void *arg)
 	return 200;
 }
 
+/*
+ * /items?page=N&since=X: the records of items_version, 2 a page.  The
+ * since the first page was asked with is recorded and not applied: the
+ * worker leaves out what is below its mark.  items_fail: page 2 is a
+ * 404.
+ */
+static int	items_version = 1, items_fail;
+static char	items_since[128];
+
+static int
+on_items(struct mg_connection *c, void *arg)
+{
+	static const char *const v1[] = {
+	    "{\"id\": 1, \"updated_at\": \"2026-01-01T10:00:00Z\", \"v\": \"a\"}",
+	    "{\"id\": 2, \"updated_at\": \"2026-01-01T11:00:00Z\", \"v\": \"b\"}",
+	    "{\"id\": 3, \"updated_at\": \"2026-01-01T12:00:00+00:00\", "
+	    "\"v\": \"c\"}", NULL };
+	/* 2 updated; 4 at the old mark's instant in another zone; 5, 6 */
+	static const char *const v2[] = {
+	    "{\"id\": 1, \"updated_at\": \"2026-01-01T10:00:00Z\", \"v\": \"a\"}",
+	    "{\"id\": 2, \"updated_at\": \"2026-01-01T13:00:00Z\", \"v\": \"B\"}",
+	    "{\"id\": 3, \"updated_at\": \"2026-01-01T12:00:00+00:00\", "
+	    "\"v\": \"c\"}",
+	    "{\"id\": 4, \"updated_at\": \"2026-01-01T14:00:00+02:00\", "
+	    "\"v\": \"d\"}",
+	    "{\"id\": 5, \"updated_at\": \"2026-01-02T00:00:00Z\", \"v\": \"e\"}",
+	    "{\"id\": 6, \"updated_at\": \"2026-01-03T00:00:00Z\", \"v\": \"f\"}",
+	    NULL };
+	const struct mg_request_info	*ri = mg_get_request_info(c);
+	const char *const		*recs = items_version == 1 ? v1 : v2;
+	int				 page = qnum(c, "page", 1), n = 0;
+	int				 count = items_version == 1 ? 3 :
+	    items_version == 2 ? 5 : 6;
+	char				 body[2048];
+	size_t				 len;
+
+	(void)arg;
+	if (page == 1) {
+		items_since[0] = '\0';
+		if (ri->query_string != NULL)
+			(void)mg_get_var(ri->query_string,
+			    strlen(ri->query_string), "since", items_since,
+			    sizeof(items_since));
+	}
+	if (page == 2 && items_fail) {
+		reply(c, 404, "", "{}");
+		return 404;
+	}
+	len = (size_t)snprintf(body, sizeof(body), "[");
+	for (int i = (page - 1) * 2; i < count && i < page * 2 &&
+	    recs[i] != NULL; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len, "%s%s",
+		    n++ > 0 ? "," : "", recs[i]);
+	snprintf(body + len, sizeof(body) - len, "]");
+	reply(c, 200, "", body);
+	return 200;
+}
+
 /* The CSV served over HTTP: 50,000 rows (over 1 MiB), and gzipped. */
 static char	*csv_text, *csv_gz;
 static size_t	 csv_len, csv_gz_len;
@@ -249,6 +308,7 @@ setup(void **state)
 	mg_set_request_handler(web, "/cursor", on_cursor, NULL);
 	mg_set_request_handler(web, "/offset", on_offset, NULL);
 	mg_set_request_handler(web, "/post", on_post, NULL);
+	mg_set_request_handler(web, "/items", on_items, NULL);
 	setenv("ORK_TEST_PW", "pw-secret", 1);
 	setenv("ORK_TEST_HDR", "hdr-secret", 1);
 	setenv("ORK_TEST_Q", "q-secret", 1);
@@ -343,11 +403,12 @@ test_pages_retries_into_postgres(void **state)
 	q1(dconn, "SELECT string_agg(concat_ws('|', id, name, meta__score, "
 	    "meta__tags, ok, coalesce(gone, '<null>')), ';' ORDER BY id::int) "
 	    "FROM paged", NULL, v, sizeof(v));
+	/* ok was typed boolean from the first page: PostgreSQL writes t, f */
 	assert_string_equal(v,
-	    "11|n1|1.5|[\"a\",\"b\"]|true|<null>;12|quote \" tab\t|0|[]|false|"
-	    "<null>;21|n2|2.5|[\"a\",\"b\"]|true|<null>;22|quote \" tab\t|0|[]|"
-	    "false|<null>;31|n3|3.5|[\"a\",\"b\"]|true|<null>;32|quote \" tab\t|"
-	    "0|[]|false|<null>");
+	    "11|n1|1.5|[\"a\",\"b\"]|t|<null>;12|quote \" tab\t|0|[]|f|"
+	    "<null>;21|n2|2.5|[\"a\",\"b\"]|t|<null>;22|quote \" tab\t|0|[]|"
+	    "f|<null>;31|n3|3.5|[\"a\",\"b\"]|t|<null>;32|quote \" tab\t|"
+	    "0|[]|f|<null>");
 	assert_int_equal(hits_429, 2);
 	assert_int_equal(hits_500, 2);
 	assert_int_equal(hits_unauth, 0);
@@ -420,8 +481,8 @@ test_cursor_and_404(void **state)
 	snprintf(lo, sizeof(lo), pg_lo, "cursored");
 	job_run(ex, lo, run, st, sizeof(st));
 	assert_string_equal(st, "success");
-	q1(dconn, "SELECT string_agg(v, ',' ORDER BY v) FROM cursored", NULL,
-	    v, sizeof(v));
+	q1(dconn, "SELECT string_agg(v::text, ',' ORDER BY v) FROM cursored",
+	    NULL, v, sizeof(v));
 	assert_string_equal(v, "1,2,3,4,5");
 	/* "flatten": false keeps a nested object as one JSON text column */
 	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
@@ -457,8 +518,8 @@ test_offset_and_post(void **state)
 	snprintf(lo, sizeof(lo), pg_lo, "offsets");
 	job_run(ex, lo, run, st, sizeof(st));
 	assert_string_equal(st, "success");
-	q1(dconn, "SELECT string_agg(i, ',' ORDER BY i) FROM offsets", NULL,
-	    v, sizeof(v));
+	q1(dconn, "SELECT string_agg(i::text, ',' ORDER BY i) FROM offsets",
+	    NULL, v, sizeof(v));
 	assert_string_equal(v, "0,1,2,3,4,5,6");
 	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"method\": \"POST\", "
 	    "\"url\": \"http://127.0.0.1:%d/post\", \"body\": {\"since\": "
@@ -471,8 +532,8 @@ test_offset_and_post(void **state)
 	snprintf(lo, sizeof(lo), pg_lo, "posted");
 	job_run(ex, lo, run, st, sizeof(st));
 	assert_string_equal(st, "success");
-	q1(dconn, "SELECT string_agg(p, ',' ORDER BY p) FROM posted", NULL, v,
-	    sizeof(v));
+	q1(dconn, "SELECT string_agg(p::text, ',' ORDER BY p) FROM posted",
+	    NULL, v, sizeof(v));
 	assert_string_equal(v, "1,2");
 	q1(conn, "SELECT count(*) FROM task_logs WHERE line LIKE '%-secret%'",
 	    NULL, v, sizeof(v));
@@ -509,6 +570,123 @@ test_csv_over_http(void **state)
 	assert_non_null(strstr(v, "404"));
 }
 
+/* duck_one runs a one-value query on a DuckDB file. */
+static void
+duck_one(const char *path, const char *sql, char *buf, size_t len)
+{
+	duckdb_database		 d;
+	duckdb_connection	 c;
+	duckdb_result		 r;
+	char			*v;
+
+	assert_int_equal(duckdb_open(path, &d), DuckDBSuccess);
+	assert_int_equal(duckdb_connect(d, &c), DuckDBSuccess);
+	if (duckdb_query(c, sql, &r) == DuckDBError)
+		fail_msg("%s: %s", sql, duckdb_result_error(&r));
+	v = duckdb_value_is_null(&r, 0, 0) ? NULL : duckdb_value_varchar(&r,
+	    0, 0);
+	snprintf(buf, len, "%s", v != NULL ? v : "<null>");
+	duckdb_free(v);
+	duckdb_destroy_result(&r);
+	duckdb_disconnect(&c);
+	duckdb_close(&d);
+}
+
+/*
+ * An incremental http load into DuckDB, cursor updated_at (timestamps in
+ * several zones): the mark goes to the API as ?since=; three runs over
+ * records that grow (one at the old mark's instant written in another
+ * zone, one updated) leave every record once; a run that fails on its
+ * second page leaves the mark where it was.
+ */
+static void
+test_incremental_into_duckdb(void **state)
+{
+	char		 ex[1024], lo[2 * H_PATH_MAX], file[H_PATH_MAX];
+	char		 job[40], run[40], st[32], v[512];
+	const char	*p[3];
+	PGresult	*r;
+
+	(void)state;
+	h_tmpfile("items.duckdb", file, sizeof(file));
+	unlink(file);
+	snprintf(ex, sizeof(ex), "{\"type\": \"http\", \"url\": "
+	    "\"http://127.0.0.1:%d/items\", \"pagination\": {\"type\": "
+	    "\"page\", \"page_size\": 2}, \"cursor_field\": \"updated_at\", "
+	    "\"cursor_param\": \"since\"}", web_port);
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"items\", \"mode\": \"merge\", \"primary_key\": "
+	    "[\"id\"]}", file);
+	p[0] = "http incremental";
+	r = PQexecParams(conn, "INSERT INTO job_definitions (job_name) VALUES "
+	    "($1) RETURNING job_id", 1, NULL, p, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	snprintf(job, sizeof(job), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	p[0] = job;
+	p[1] = ex;
+	p[2] = lo;
+	r = PQexecParams(conn, "INSERT INTO task_definitions (job_id, "
+	    "task_order, extractor_config, loader_config, max_attempts) "
+	    "VALUES ($1, 0, $2::jsonb, $3::jsonb, 1)", 3, NULL, p, NULL, NULL,
+	    0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("task: %s", PQerrorMessage(conn));
+	PQclear(r);
+
+	/* run 1: no mark yet, no since */
+	items_version = 1;
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 30000));
+	assert_string_equal(st, "success");
+	assert_string_equal(items_since, "");
+	duck_one(file, "SELECT string_agg(id || v, ',' ORDER BY id) || '|' || "
+	    "(SELECT mark FROM _ork_cursors) FROM items", v, sizeof(v));
+	assert_string_equal(v, "1a,2b,3c|2026-01-01T12:00:00+00:00");
+	/* run 2: since the mark; 2 (updated), 3 and 4 (at the mark), 5 */
+	items_version = 2;
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 30000));
+	assert_string_equal(st, "success");
+	assert_string_equal(items_since, "2026-01-01T12:00:00+00:00");
+	q1(conn, "SELECT rows_moved::text FROM task_runs WHERE run_id = $1",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "4");
+	duck_one(file, "SELECT string_agg(id || v, ',' ORDER BY id) || '|' || "
+	    "(SELECT mark FROM _ork_cursors) FROM items", v, sizeof(v));
+	assert_string_equal(v, "1a,2B,3c,4d,5e|2026-01-02T00:00:00Z");
+	/* run 3 fails on page 2: nothing loaded, the mark stays */
+	items_version = 3;
+	items_fail = 1;
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 30000));
+	assert_string_equal(st, "failed");
+	items_fail = 0;
+	duck_one(file, "SELECT count(*) || '|' || (SELECT mark FROM "
+	    "_ork_cursors) FROM items", v, sizeof(v));
+	assert_string_equal(v, "5|2026-01-02T00:00:00Z");
+	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
+	    job, v, sizeof(v));
+	assert_string_equal(v, "2026-01-02T00:00:00Z");
+	/* run 4: from the same mark again; 5 once more (merged) and 6 */
+	h_trigger(orch.control_url, job, run);
+	assert_true(h_wait_run(conn, run, st, sizeof(st), 30000));
+	assert_string_equal(st, "success");
+	assert_string_equal(items_since, "2026-01-02T00:00:00Z");
+	q1(conn, "SELECT rows_moved::text FROM task_runs WHERE run_id = $1",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "2");
+	duck_one(file, "SELECT count(*) || ':' || count(DISTINCT id) || ':' || "
+	    "string_agg(v, '' ORDER BY id) || '|' || (SELECT mark FROM "
+	    "_ork_cursors) || '|' || typeof(max(updated_at)) FROM items", v,
+	    sizeof(v));
+	assert_string_equal(v, "6:6:aBcdef|2026-01-03T00:00:00Z|"
+	    "TIMESTAMP WITH TIME ZONE");
+	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
+	    job, v, sizeof(v));
+	assert_string_equal(v, "2026-01-03T00:00:00Z");
+}
+
 int
 main(void)
 {
@@ -518,6 +696,7 @@ main(void)
 		cmocka_unit_test(test_cursor_and_404),
 		cmocka_unit_test(test_offset_and_post),
 		cmocka_unit_test(test_csv_over_http),
+		cmocka_unit_test(test_incremental_into_duckdb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

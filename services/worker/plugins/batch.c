@@ -288,3 +288,20 @@ plugin_stopped(const struct task_ctx *ctx)
 {
 	return atomic_load(ctx->cancel) != TASK_RUN;
 }
+
+void
+batch_keep_rows(struct batch *b, const unsigned char *keep)
+{
+	size_t kept = 0;
+
+	for (size_t row = 0; row < b->nrows; row++) {
+		if (!keep[row])
+			continue;
+		if (kept != row)
+			memmove(&b->cells[kept * b->ncols],
+			    &b->cells[row * b->ncols],
+			    b->ncols * sizeof(*b->cells));
+		kept++;
+	}
+	b->nrows = kept;
+}

@@ -3,13 +3,18 @@
  * with the exactly-once ledger in the same database file.
  *
  * Config (common/taskcfg.c): db_path, table_name ("t" or "s.t"), mode
- * (append, replace, merge), primary_key (merge).
+ * (append, replace, merge), primary_key (merge), columns (types),
+ * on_type_mismatch.
  *
  * The transaction: BEGIN; make sure _ork_loads exists; when it holds
- * this task run, load nothing and report its rows.  Otherwise create the
- * table when missing (VARCHAR columns, the primary key when given), for
- * replace delete the old rows, append every batch (into a temporary
- * table for merge, then upsert from it), insert the ledger row, COMMIT.
+ * this task run, load nothing and report its rows.  An incremental load
+ * reads its cursor's mark from _ork_cursors.  Otherwise create the
+ * table when missing (typed by schema.c, the primary key when given; a
+ * column widened later is altered between two appenders), for replace
+ * delete the old rows, append every batch (the appender casts the text
+ * to the column's type; into a temporary table for merge, then upsert
+ * from it), insert the ledger row with the mark, set the cursor's mark,
+ * COMMIT.
  * DuckDB writes nothing of a transaction to its WAL before the commit, so
  * a crash leaves either none of the rows or all of them with the ledger
  * row.  A DuckDB file is opened by one process at a time: two tasks
@@ -48,7 +53,26 @@ struct dk_load {
 	char			 target[2 * DK_QUOTED_MAX + 2];
 	struct strbuf		 columns;	/* quoted, comma-separated */
 	struct strbuf		 updates;	/* c = excluded.c, ... */
+	const cJSON		*cfg;
+	struct schema		 types;
+	int			 checked;	/* this load created the table */
+	int64_t			 rows_written;
+	char			 cursor_key[96];	/* "": not incremental */
 };
+
+/* dk_type is the DuckDB type of a column type. */
+static const char *
+dk_type(enum schema_type t)
+{
+	switch (t) {
+	case SCHEMA_INTEGER:	return "BIGINT";
+	case SCHEMA_DOUBLE:	return "DOUBLE";
+	case SCHEMA_BOOLEAN:	return "BOOLEAN";
+	case SCHEMA_TIMESTAMP:	return "TIMESTAMPTZ";
+	case SCHEMA_TEXT:	break;
+	}
+	return "VARCHAR";
+}
 
 static int
 dk_query(struct dk_load *l, const char *sql, const char *what)
@@ -135,12 +159,48 @@ dk_close(void *state)
 		duckdb_close(&l->db);
 	strbuf_free(&l->columns);
 	strbuf_free(&l->updates);
+	schema_free(&l->types);
 	free(l);
 }
 
+/*
+ * dk_one runs a statement with up to two text parameters and copies the
+ * first value of its first row into out ("" for NULL or no row).
+ */
 static int
-dk_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
-    int64_t *recorded)
+dk_one(struct dk_load *l, const char *sql, const char *p1, const char *p2,
+    char *out, size_t outlen, const char *what)
+{
+	duckdb_prepared_statement	 st = NULL;
+	duckdb_result			 res;
+	int				 rc = 0;
+
+	memset(&res, 0, sizeof(res));
+	out[0] = '\0';
+	if (duckdb_prepare(l->con, sql, &st) == DuckDBError ||
+	    (p1 != NULL && duckdb_bind_varchar(st, 1, p1) == DuckDBError) ||
+	    (p2 != NULL && duckdb_bind_varchar(st, 2, p2) == DuckDBError) ||
+	    duckdb_execute_prepared(st, &res) == DuckDBError) {
+		snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: "
+		    "could not %s: %s", what, duckdb_prepare_error(st) != NULL ?
+		    duckdb_prepare_error(st) : duckdb_result_error(&res));
+		rc = ORK_EDB;
+	} else if (duckdb_row_count(&res) > 0 &&
+	    !duckdb_value_is_null(&res, 0, 0)) {
+		char *v = duckdb_value_varchar(&res, 0, 0);
+
+		snprintf(out, outlen, "%s", v != NULL ? v : "");
+		duckdb_free(v);
+	}
+	duckdb_destroy_result(&res);
+	if (st != NULL)
+		duckdb_destroy_prepare(&st);
+	return rc;
+}
+
+static int
+dk_open(struct task_ctx *ctx, const cJSON *cfg, const char *cursor_key,
+    void **state, struct ledger *led)
 {
 	struct dk_load			*l;
 	duckdb_prepared_statement	 st = NULL;
@@ -150,12 +210,16 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
 	char				*err = NULL;
 	int				 rc = 0;
 
-	*recorded = -1;
+	led->recorded = -1;
+	led->recorded_mark[0] = led->mark[0] = '\0';
 	memset(&res, 0, sizeof(res));
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return ORK_ENOMEM;
 	l->ctx = ctx;
+	l->cfg = cfg;
+	if (cursor_key != NULL)
+		snprintf(l->cursor_key, sizeof(l->cursor_key), "%s", cursor_key);
 	strbuf_init(&l->columns, DK_SQL_MAX);
 	strbuf_init(&l->updates, DK_SQL_MAX);
 	strbuf_init(&sb, DK_SQL_MAX);
@@ -196,11 +260,14 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
 	l->in_txn = 1;
 	if ((rc = dk_query(l, "CREATE TABLE IF NOT EXISTS _ork_loads ("
 	    "task_run_id UUID PRIMARY KEY, attempt INTEGER NOT NULL, "
-	    "\"rows\" BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL)",
-	    "create the ledger table _ork_loads")) != 0)
+	    "\"rows\" BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, "
+	    "cursor_mark VARCHAR)", "create the ledger table _ork_loads")) != 0 ||
+	    (rc = dk_query(l, "ALTER TABLE _ork_loads ADD COLUMN IF NOT EXISTS "
+	    "cursor_mark VARCHAR", "add cursor_mark to the ledger")) != 0)
 		goto fail;
-	if (duckdb_prepare(l->con, "SELECT \"rows\" FROM _ork_loads WHERE "
-	    "task_run_id = CAST(? AS UUID)", &st) == DuckDBError ||
+	if (duckdb_prepare(l->con, "SELECT \"rows\", coalesce(cursor_mark, "
+	    "'') FROM _ork_loads WHERE task_run_id = CAST(? AS UUID)", &st) ==
+	    DuckDBError ||
 	    duckdb_bind_varchar(st, 1, ctx->task_run_id) == DuckDBError ||
 	    duckdb_execute_prepared(st, &res) == DuckDBError) {
 		snprintf(ctx->error, sizeof(ctx->error), "duckdb loader: could "
@@ -210,10 +277,31 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
 		rc = ORK_EDB;
 		goto fail;
 	}
-	if (duckdb_row_count(&res) > 0)
-		*recorded = duckdb_value_int64(&res, 0, 0);
+	if (duckdb_row_count(&res) > 0) {
+		char *m = duckdb_value_varchar(&res, 1, 0);
+
+		led->recorded = duckdb_value_int64(&res, 0, 0);
+		snprintf(led->recorded_mark, sizeof(led->recorded_mark), "%s",
+		    m != NULL ? m : "");
+		duckdb_free(m);
+	}
 	duckdb_destroy_result(&res);
-	if (l->schema[0] != '\0' && *recorded < 0) {
+	if (l->cursor_key[0] != '\0' && led->recorded < 0) {
+		char epoch[16];
+
+		snprintf(epoch, sizeof(epoch), "%u", ctx->cursor_epoch);
+		if ((rc = dk_query(l, "CREATE TABLE IF NOT EXISTS _ork_cursors ("
+		    "cursor_key VARCHAR NOT NULL, epoch INTEGER NOT NULL, mark "
+		    "VARCHAR, task_run_id UUID, updated_at TIMESTAMPTZ, PRIMARY "
+		    "KEY (cursor_key, epoch))", "create the cursor table "
+		    "_ork_cursors")) != 0 ||
+		    (rc = dk_one(l, "SELECT mark FROM _ork_cursors WHERE "
+		    "cursor_key = ? AND epoch = CAST(? AS INTEGER)",
+		    l->cursor_key, epoch, led->mark, sizeof(led->mark),
+		    "read the cursor's mark")) != 0)
+			goto fail;
+	}
+	if (l->schema[0] != '\0' && led->recorded < 0) {
 		strbuf_reset(&sb);
 		if ((rc = strbuf_puts(&sb, "CREATE SCHEMA IF NOT EXISTS ")) != 0 ||
 		    (rc = quoted(&sb, l->schema)) != 0 ||
@@ -243,11 +331,43 @@ key_listed(const cJSON *pk, const char *name)
 	return 0;
 }
 
+/* appender_start makes the appender for the target or staging table. */
 static int
-prepare(struct dk_load *l, const struct batch *b)
+appender_start(struct dk_load *l, const struct batch *b)
+{
+	if (l->mode == DK_MERGE) {
+		if (duckdb_appender_create_ext(l->con, "temp", "main",
+		    "_ork_stage", &l->app) == DuckDBError)
+			goto fail;
+		return 0;
+	}
+	if (duckdb_appender_create(l->con, l->schema[0] != '\0' ?
+	    l->schema : NULL, l->table, &l->app) == DuckDBError)
+		goto fail;
+	for (size_t i = 0; i < b->ncols; i++)
+		if (duckdb_appender_add_column(l->app, b->cols[i]) ==
+		    DuckDBError)
+			goto fail;
+	return 0;
+fail:
+	snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: could "
+	    "not start appending: %s", l->app != NULL ?
+	    duckdb_appender_error(l->app) : "no appender");
+	return ORK_EDB;
+}
+
+/*
+ * prepare creates the table when missing (typed by schema.c; native,
+ * when given, holds the types of a file's columns, which win over those
+ * inferred) and starts appending, on the first batch.
+ */
+static int
+prepare(struct dk_load *l, const struct batch *b,
+    const enum schema_type *native)
 {
 	struct strbuf	 sb;
 	const cJSON	*c;
+	char		 n[32];
 	int		 rc = 0;
 
 	strbuf_init(&sb, DK_SQL_MAX);
@@ -265,6 +385,21 @@ prepare(struct dk_load *l, const struct batch *b)
 			goto out;
 		}
 	}
+	/* a table that exists keeps its types; one made here is typed */
+	if ((rc = dk_one(l, "SELECT count(*) FROM duckdb_tables() WHERE "
+	    "database_name = current_database() AND lower(schema_name) = "
+	    "lower(?) AND lower(table_name) = lower(?)", l->schema[0] != '\0' ?
+	    l->schema : "main", l->table, n, sizeof(n), "look the table up"))
+	    != 0)
+		goto out;
+	l->checked = strcmp(n, "0") == 0;
+	if (l->checked) {
+		if ((rc = schema_plan(&l->types, l->ctx, l->cfg, b)) != 0)
+			goto out;
+		for (size_t i = 0; native != NULL && i < b->ncols; i++)
+			if (!l->types.declared[i])
+				l->types.type[i] = native[i];
+	}
 	if ((rc = strbuf_printf(&sb, "CREATE TABLE IF NOT EXISTS %s (",
 	    l->target)) != 0)
 		goto out;
@@ -275,8 +410,9 @@ prepare(struct dk_load *l, const struct batch *b)
 		    (rc = quoted(&l->columns, b->cols[i])) != 0 ||
 		    (i > 0 && (rc = strbuf_puts(&sb, ", ")) != 0) ||
 		    (rc = quoted(&sb, b->cols[i])) != 0 ||
-		    (rc = strbuf_puts(&sb, key ? " VARCHAR NOT NULL" :
-		    " VARCHAR")) != 0)
+		    (rc = strbuf_printf(&sb, " %s%s", l->checked ?
+		    dk_type(l->types.type[i]) : "VARCHAR", key ? " NOT NULL" :
+		    "")) != 0)
 			goto out;
 		if (!key && ((l->updates.len > 0 &&
 		    (rc = strbuf_puts(&l->updates, ", ")) != 0) ||
@@ -313,32 +449,79 @@ prepare(struct dk_load *l, const struct batch *b)
 		    l->target)) != 0 || (rc = dk_query(l, strbuf_str(&sb),
 		    "create the staging table")) != 0)
 			goto out;
-		if (duckdb_appender_create_ext(l->con, "temp", "main",
-		    "_ork_stage", &l->app) == DuckDBError)
-			goto app_fail;
-	} else if (duckdb_appender_create(l->con, l->schema[0] != '\0' ?
-	    l->schema : NULL, l->table, &l->app) == DuckDBError) {
-		goto app_fail;
 	}
-	if (l->mode != DK_MERGE) {
-		for (size_t i = 0; i < b->ncols; i++)
-			if (duckdb_appender_add_column(l->app, b->cols[i]) ==
-			    DuckDBError)
-				goto app_fail;
-	}
+	if ((rc = appender_start(l, b)) != 0)
+		goto out;
 	l->prepared = 1;
-	goto out;
-app_fail:
-	snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: could "
-	    "not start appending: %s", l->app != NULL ?
-	    duckdb_appender_error(l->app) : "no appender");
-	rc = ORK_EDB;
 out:
 	if (rc == ORK_ETOOBIG)
 		snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: "
 		    "a statement would be longer than %d bytes", DK_SQL_MAX);
 	strbuf_free(&sb);
 	return rc;
+}
+
+/* widen alters a column of the table (and the staging table) to type. */
+static int
+widen(struct dk_load *l, const struct batch *b, size_t col,
+    enum schema_type type)
+{
+	struct strbuf	sb;
+	int		rc = 0;
+
+	if (duckdb_appender_close(l->app) == DuckDBError) {
+		snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: "
+		    "could not write the rows: %s",
+		    duckdb_appender_error(l->app));
+		return ORK_EDB;
+	}
+	duckdb_appender_destroy(&l->app);
+	strbuf_init(&sb, DK_SQL_MAX);
+	for (int stage = 0; stage < (l->mode == DK_MERGE ? 2 : 1); stage++) {
+		strbuf_reset(&sb);
+		if ((rc = strbuf_printf(&sb, "ALTER TABLE %s ALTER ", stage ?
+		    "temp.main._ork_stage" : l->target)) != 0 ||
+		    (rc = quoted(&sb, b->cols[col])) != 0 ||
+		    (rc = strbuf_printf(&sb, " SET DATA TYPE %s",
+		    dk_type(type))) != 0 ||
+		    (rc = dk_query(l, strbuf_str(&sb), "widen a column")) != 0)
+			break;
+	}
+	strbuf_free(&sb);
+	if (rc == 0)
+		rc = appender_start(l, b);
+	return rc;
+}
+
+/*
+ * check_types checks a batch against the types of the table this load
+ * created: an inferred column that a value does not fit is widened or
+ * the load fails, by on_type_mismatch.
+ */
+static int
+check_types(struct dk_load *l, const struct batch *b)
+{
+	size_t	row, col;
+	int	rc;
+
+	while (schema_misfit(&l->types, b, 0, &row, &col)) {
+		size_t			 len;
+		const char		*v = batch_value(b, row, col, &len);
+		enum schema_type	 to;
+
+		if (l->types.declared[col] || !l->types.widen)
+			return schema_mismatch(&l->types, l->ctx, b, row, col,
+			    l->rows_written);
+		to = schema_widened(l->types.type[col], v, len);
+		plugin_logf(l->ctx, "column \"%s\" widened from %s to %s at "
+		    "row %lld", b->cols[col],
+		    schema_type_name(l->types.type[col]), schema_type_name(to),
+		    (long long)(l->rows_written + (int64_t)row + 1));
+		if ((rc = widen(l, b, col, to)) != 0)
+			return rc;
+		l->types.type[col] = to;
+	}
+	return 0;
 }
 
 static int
@@ -348,8 +531,11 @@ dk_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 	int		 rc;
 
 	(void)ctx;
-	if (!l->prepared && (rc = prepare(l, b)) != 0)
+	if (!l->prepared && (rc = prepare(l, b, NULL)) != 0)
 		return rc;
+	if (l->checked && (rc = check_types(l, b)) != 0)
+		return rc;
+	l->rows_written += (int64_t)b->nrows;
 	for (size_t row = 0; row < b->nrows; row++) {
 		for (size_t col = 0; col < b->ncols; col++) {
 			size_t		 len;
@@ -372,7 +558,7 @@ fail:
 }
 
 static int
-dk_commit(void *state, struct task_ctx *ctx, int64_t rows)
+dk_commit(void *state, struct task_ctx *ctx, int64_t rows, const char *mark)
 {
 	struct dk_load			*l = state;
 	duckdb_prepared_statement	 st = NULL;
@@ -413,11 +599,14 @@ dk_commit(void *state, struct task_ctx *ctx, int64_t rows)
 		    "drop the staging table")) != 0)
 			goto out;
 	}
-	if (duckdb_prepare(l->con, "INSERT INTO _ork_loads VALUES (CAST(? AS "
-	    "UUID), ?, ?, now())", &st) == DuckDBError ||
+	if (duckdb_prepare(l->con, "INSERT INTO _ork_loads (task_run_id, "
+	    "attempt, \"rows\", loaded_at, cursor_mark) VALUES (CAST(? AS "
+	    "UUID), ?, ?, now(), ?)", &st) == DuckDBError ||
 	    duckdb_bind_varchar(st, 1, ctx->task_run_id) == DuckDBError ||
 	    duckdb_bind_int64(st, 2, ctx->attempt) == DuckDBError ||
 	    duckdb_bind_int64(st, 3, rows) == DuckDBError ||
+	    (mark != NULL ? duckdb_bind_varchar(st, 4, mark) :
+	    duckdb_bind_null(st, 4)) == DuckDBError ||
 	    duckdb_execute_prepared(st, &res) == DuckDBError) {
 		snprintf(ctx->error, sizeof(ctx->error), "duckdb loader: could "
 		    "not write the ledger row: %s", duckdb_prepare_error(st) !=
@@ -427,6 +616,30 @@ dk_commit(void *state, struct task_ctx *ctx, int64_t rows)
 		goto out;
 	}
 	duckdb_destroy_result(&res);
+	memset(&res, 0, sizeof(res));
+	duckdb_destroy_prepare(&st);
+	if (l->cursor_key[0] != '\0' && mark != NULL) {
+		if (duckdb_prepare(l->con, "INSERT INTO _ork_cursors VALUES (?, "
+		    "?, ?, CAST(? AS UUID), now()) ON CONFLICT (cursor_key, "
+		    "epoch) DO UPDATE SET mark = excluded.mark, task_run_id = "
+		    "excluded.task_run_id, updated_at = excluded.updated_at",
+		    &st) == DuckDBError ||
+		    duckdb_bind_varchar(st, 1, l->cursor_key) == DuckDBError ||
+		    duckdb_bind_int64(st, 2, ctx->cursor_epoch) == DuckDBError ||
+		    duckdb_bind_varchar(st, 3, mark) == DuckDBError ||
+		    duckdb_bind_varchar(st, 4, ctx->task_run_id) == DuckDBError ||
+		    duckdb_execute_prepared(st, &res) == DuckDBError) {
+			snprintf(ctx->error, sizeof(ctx->error), "duckdb loader: "
+			    "could not write the cursor's mark: %s",
+			    duckdb_prepare_error(st) != NULL ?
+			    duckdb_prepare_error(st) :
+			    duckdb_result_error(&res));
+			duckdb_destroy_result(&res);
+			rc = ORK_EDB;
+			goto out;
+		}
+		duckdb_destroy_result(&res);
+	}
 	if ((rc = dk_query(l, "COMMIT", "commit the load")) != 0)
 		goto out;
 	l->in_txn = 0;
@@ -440,11 +653,38 @@ out:
 
 /*
  * dk_load_file reads a local parquet file (or glob) with DuckDB's own
- * reader into the table, inside the load's transaction: the same text
- * the parquet extractor would make (every column cast to VARCHAR), with
- * none of the batches.  Merge goes through the appender and a staging
- * table as usual (returns 1).
+ * reader into the table, inside the load's transaction, with none of
+ * the batches.  A table made here takes the file's own types (integers,
+ * floating and decimal numbers, booleans, timestamps with zone; the rest
+ * text) unless loader_config.columns names others; a table that exists
+ * keeps its types and DuckDB casts.  Merge goes through the appender and
+ * a staging table as usual (returns 1).
  */
+static enum schema_type
+native_type(duckdb_type t)
+{
+	switch (t) {
+	case DUCKDB_TYPE_TINYINT:
+	case DUCKDB_TYPE_SMALLINT:
+	case DUCKDB_TYPE_INTEGER:
+	case DUCKDB_TYPE_BIGINT:
+	case DUCKDB_TYPE_UTINYINT:
+	case DUCKDB_TYPE_USMALLINT:
+	case DUCKDB_TYPE_UINTEGER:
+		return SCHEMA_INTEGER;
+	case DUCKDB_TYPE_FLOAT:
+	case DUCKDB_TYPE_DOUBLE:
+	case DUCKDB_TYPE_DECIMAL:
+		return SCHEMA_DOUBLE;
+	case DUCKDB_TYPE_BOOLEAN:
+		return SCHEMA_BOOLEAN;
+	case DUCKDB_TYPE_TIMESTAMP_TZ:
+		return SCHEMA_TIMESTAMP;
+	default:
+		return SCHEMA_TEXT;
+	}
+}
+
 static int
 dk_load_file(void *state, struct task_ctx *ctx, const char *format,
     const char *path, int64_t *rows)
@@ -455,6 +695,7 @@ dk_load_file(void *state, struct task_ctx *ctx, const char *format,
 	struct batch			 b;
 	struct strbuf			 sb;
 	const char			*names[PLUGIN_COLUMNS_MAX];
+	enum schema_type		*native = NULL;
 	char				 err[200];
 	idx_t				 n;
 	int				 rc = 0;
@@ -486,11 +727,17 @@ dk_load_file(void *state, struct task_ctx *ctx, const char *format,
 			    "file's columns: %s", err);
 		goto out;
 	}
+	if ((native = calloc(b.ncols, sizeof(*native))) == NULL) {
+		rc = ORK_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < b.ncols; i++)
+		native[i] = native_type(duckdb_column_type(&res, i));
 	duckdb_destroy_result(&res);
 	memset(&res, 0, sizeof(res));
 	duckdb_destroy_prepare(&st);
 	/* the table, the old rows gone for replace, as for batches */
-	if ((rc = prepare(l, &b)) != 0)
+	if ((rc = prepare(l, &b, native)) != 0)
 		goto out;
 	duckdb_appender_destroy(&l->app);
 	if ((rc = strbuf_printf(&sb, "INSERT INTO %s (%s) SELECT %s FROM "
@@ -513,6 +760,7 @@ out:
 		duckdb_destroy_prepare(&st);
 	strbuf_free(&sb);
 	batch_free(&b);
+	free(native);
 	return rc;
 }
 

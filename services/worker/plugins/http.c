@@ -12,7 +12,8 @@
  * the body); param, size_param, page_size, start, cursor_path,
  * next_url_path, max_pages), timeout_seconds (one request, default 60),
  * verify_tls (default true: turning it off must be explicit and is
- * logged), max_requests_per_second.
+ * logged), max_requests_per_second, cursor_param (an incremental load's
+ * mark goes to the API as this query parameter).
  *
  * Records: each must be a JSON object; nested objects become columns
  * named a__b (or stay one column of JSON text with "flatten": false),
@@ -734,7 +735,8 @@ add_header(struct http_src *s, const char *name, const char *value)
 }
 
 static int
-http_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
+http_open(struct task_ctx *ctx, const cJSON *cfg, const char *mark,
+    void **state)
 {
 	static const char *const paging_names[] = { "none", "page", "offset",
 	    "cursor", "link", "next_url", NULL };
@@ -850,6 +852,10 @@ http_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
 			}
 		}
 	}
+	/* an incremental load asks the API for rows from the mark on */
+	v = plugin_cfg_string(cfg, "cursor_param");
+	if (v != NULL && mark != NULL && (rc = add_param(&u, v, mark)) != 0)
+		goto fail;
 	if ((s->base_url = strdup(strbuf_str(&u))) == NULL) {
 		rc = ORK_ENOMEM;
 		goto fail;

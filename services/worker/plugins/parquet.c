@@ -55,10 +55,13 @@ pq_close(void *state)
 }
 
 static int
-pq_open(struct task_ctx *ctx, const cJSON *cfg, void **state)
+pq_open(struct task_ctx *ctx, const cJSON *cfg, const char *mark,
+    void **state)
 {
 	struct pq_src	*s;
 	const char	*path = plugin_cfg_string(cfg, "path");
+
+	(void)mark;		/* the executor filters the rows */
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

@@ -4,18 +4,23 @@
  *
  * Config (common/taskcfg.c): connection (a secret reference, resolved on
  * the worker), table_name ("t" or "s.t"), schema, mode (append, replace,
- * merge), primary_key (merge).
+ * merge), primary_key (merge), columns (types), on_type_mismatch.
  *
  * The transaction: BEGIN; make sure _ork_loads exists; insert this task
  * run's ledger row (ON CONFLICT DO NOTHING).  Inserting first holds the
  * row's key for the whole load, so a second attempt of the same task run
  * waits for the first to end: it finds the ledger row committed (and
  * loads nothing, reporting the recorded rows) or finds it gone (the first
- * rolled back) and loads.  Then: create the table when missing (text
- * columns, the primary key in merge mode), for replace delete the old
+ * rolled back) and loads.  An incremental load then locks its cursor's
+ * row in _ork_cursors (so two runs of one task definition load one after
+ * the other, the second from the first's mark) and reads the mark.
+ * Then: create the table when missing (typed by schema.c, the primary
+ * key in merge mode; a column widened later is altered in the same
+ * transaction, between two COPYs), for replace delete the old
  * rows (DELETE, not TRUNCATE: readers keep seeing the old rows until the
  * commit, whatever their isolation level), COPY every batch, for merge
- * upsert from a temporary table, set the ledger's row count, COMMIT.  A
+ * upsert from a temporary table, set the ledger's row count and mark and
+ * the cursor's mark, COMMIT.  A
  * crash anywhere before COMMIT leaves nothing; after it, the ledger.
  *
  * Every identifier is quoted by PQescapeIdentifier; values travel only in
@@ -51,7 +56,27 @@ struct pg_load {
 	int		 prepared;	/* table set up for the first batch */
 	int		 committed;
 	struct strbuf	 copy;
+	const cJSON	*cfg;
+	char		*copy_sql;	/* COPY ... FROM STDIN */
+	struct schema	 types;
+	int		 checked;	/* this load created the table */
+	int64_t		 rows_written;
+	char		 cursor_key[96];	/* "": not incremental */
 };
+
+/* pg_type is the PostgreSQL type of a column type. */
+static const char *
+pg_type(enum schema_type t)
+{
+	switch (t) {
+	case SCHEMA_INTEGER:	return "bigint";
+	case SCHEMA_DOUBLE:	return "double precision";
+	case SCHEMA_BOOLEAN:	return "boolean";
+	case SCHEMA_TIMESTAMP:	return "timestamptz";
+	case SCHEMA_TEXT:	break;
+	}
+	return "text";
+}
 
 /* pg_fail writes what was attempted and libpq's message into ctx->error. */
 static int
@@ -157,9 +182,63 @@ pg_validate(struct task_ctx *ctx, const cJSON *cfg)
 	return 0;
 }
 
+/* ledger_upgrade adds the mark column to a ledger made before it. */
 static int
-pg_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
-    int64_t *recorded)
+ledger_upgrade(struct pg_load *l)
+{
+	PGresult	*r;
+	int		 have;
+
+	r = PQexec(l->conn, "SELECT count(*) FROM pg_attribute WHERE attrelid "
+	    "= '_ork_loads'::regclass AND attname = 'cursor_mark' AND NOT "
+	    "attisdropped");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return pg_fail(l, "read the ledger's columns", r);
+	have = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+	PQclear(r);
+	if (have)
+		return 0;
+	return exec_ok(l, "ALTER TABLE _ork_loads ADD COLUMN IF NOT EXISTS "
+	    "cursor_mark text", "add cursor_mark to the ledger");
+}
+
+/* cursor_read locks the cursor's row of this generation and reads it. */
+static int
+cursor_read(struct pg_load *l, struct ledger *led)
+{
+	const char	*params[2];
+	char		 epoch[16];
+	PGresult	*r;
+	int		 rc;
+
+	if ((rc = exec_ok(l, "CREATE TABLE IF NOT EXISTS _ork_cursors ("
+	    "cursor_key text NOT NULL, epoch integer NOT NULL, mark text, "
+	    "task_run_id uuid, updated_at timestamptz NOT NULL DEFAULT now(), "
+	    "PRIMARY KEY (cursor_key, epoch))", "create the cursor table "
+	    "_ork_cursors")) != 0)
+		return rc;
+	snprintf(epoch, sizeof(epoch), "%u", l->ctx->cursor_epoch);
+	params[0] = l->cursor_key;
+	params[1] = epoch;
+	r = PQexecParams(l->conn, "INSERT INTO _ork_cursors (cursor_key, "
+	    "epoch) VALUES ($1, $2::integer) ON CONFLICT DO NOTHING", 2, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(l, "write the cursor row", r);
+	PQclear(r);
+	r = PQexecParams(l->conn, "SELECT coalesce(mark, '') FROM _ork_cursors "
+	    "WHERE cursor_key = $1 AND epoch = $2::integer FOR UPDATE", 2, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return pg_fail(l, "read the cursor's mark", r);
+	snprintf(led->mark, sizeof(led->mark), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_open(struct task_ctx *ctx, const cJSON *cfg, const char *cursor_key,
+    void **state, struct ledger *led)
 {
 	static const char *const keys[] = { "dbname", "connect_timeout",
 	    "application_name", NULL };
@@ -172,11 +251,15 @@ pg_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
 	PGresult	*r = NULL;
 	int		 rc;
 
-	*recorded = -1;
+	led->recorded = -1;
+	led->recorded_mark[0] = led->mark[0] = '\0';
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return ORK_ENOMEM;
 	l->ctx = ctx;
+	l->cfg = cfg;
+	if (cursor_key != NULL)
+		snprintf(l->cursor_key, sizeof(l->cursor_key), "%s", cursor_key);
 	strbuf_init(&l->copy, PG_COPY_CHUNK + PLUGIN_BATCH_BYTES);
 	strbuf_init(&sb, PG_SQL_MAX);
 	mode = plugin_cfg_string(cfg, "mode");
@@ -240,7 +323,8 @@ pg_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
 	    (rc = exec_ok(l, "CREATE TABLE IF NOT EXISTS _ork_loads ("
 	    "task_run_id uuid PRIMARY KEY, attempt integer NOT NULL, "
 	    "rows bigint NOT NULL, loaded_at timestamptz NOT NULL "
-	    "DEFAULT now())", "create the ledger table _ork_loads")) != 0)
+	    "DEFAULT now(), cursor_mark text)", "create the ledger table "
+	    "_ork_loads")) != 0 || (rc = ledger_upgrade(l)) != 0)
 		goto fail;
 	snprintf(attempt, sizeof(attempt), "%u", ctx->attempt);
 	params[0] = ctx->task_run_id;
@@ -250,20 +334,28 @@ pg_open(struct task_ctx *ctx, const cJSON *cfg, void **state,
 	    "(task_run_id) DO NOTHING", 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		rc = pg_fail(l, "write the ledger row", r);
+		r = NULL;
 		goto fail;
 	}
 	if (strcmp(PQcmdTuples(r), "0") == 0) {
 		PQclear(r);
-		r = PQexecParams(l->conn, "SELECT rows FROM _ork_loads WHERE "
-		    "task_run_id = $1", 1, NULL, params, NULL, NULL, 0);
+		r = PQexecParams(l->conn, "SELECT rows, coalesce(cursor_mark, "
+		    "'') FROM _ork_loads WHERE task_run_id = $1", 1, NULL,
+		    params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 			rc = pg_fail(l, "read the ledger row", r);
+			r = NULL;
 			goto fail;
 		}
-		*recorded = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		led->recorded = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		snprintf(led->recorded_mark, sizeof(led->recorded_mark), "%s",
+		    PQgetvalue(r, 0, 1));
 	}
 	PQclear(r);
 	r = NULL;
+	if (led->recorded < 0 && l->cursor_key[0] != '\0' &&
+	    (rc = cursor_read(l, led)) != 0)
+		goto fail;
 	if ((rc = ident(l, &sb, l->schema[0] != '\0' ? l->schema :
 	    l->table)) != 0)
 		goto fail;
@@ -301,6 +393,40 @@ key_listed(const cJSON *pk, const char *name)
 	return 0;
 }
 
+static int
+copy_start(struct pg_load *l)
+{
+	PGresult *r = PQexec(l->conn, l->copy_sql);
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		return pg_fail(l, "start COPY", r);
+	PQclear(r);
+	l->in_copy = 1;
+	return 0;
+}
+
+/* copy_end finishes the COPY under way, if any. */
+static int
+copy_end(struct pg_load *l)
+{
+	PGresult	*r;
+	int		 rc = 0;
+
+	if (!l->in_copy)
+		return 0;
+	l->in_copy = 0;
+	if (PQputCopyEnd(l->conn, NULL) != 1)
+		return pg_fail(l, "end COPY", NULL);
+	r = PQgetResult(l->conn);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(l, "load the rows with COPY", r);
+	else
+		PQclear(r);
+	while ((r = PQgetResult(l->conn)) != NULL)
+		PQclear(r);
+	return rc;
+}
+
 /* prepare creates the table and starts the COPY, on the first batch. */
 static int
 prepare(struct pg_load *l, const struct batch *b)
@@ -308,7 +434,7 @@ prepare(struct pg_load *l, const struct batch *b)
 	struct strbuf	 sb, cols;
 	const cJSON	*c;
 	PGresult	*r;
-	int		 rc;
+	int		 rc = 0;
 
 	strbuf_init(&sb, PG_SQL_MAX);
 	strbuf_init(&cols, PG_SQL_MAX);
@@ -336,15 +462,32 @@ prepare(struct pg_load *l, const struct batch *b)
 		rc = ORK_ENOMEM;
 		goto out;
 	}
-	/* CREATE TABLE IF NOT EXISTS target (c text, ..., PRIMARY KEY (k)) */
+	/* a table that exists keeps its types; one made here is typed */
+	{
+		const char *params[1] = { l->target };
+
+		r = PQexecParams(l->conn, "SELECT to_regclass($1) IS NULL", 1,
+		    NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			rc = pg_fail(l, "look the table up", r);
+			goto out;
+		}
+		l->checked = PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+	}
+	if (l->checked && (rc = schema_plan(&l->types, l->ctx, l->cfg, b)) != 0)
+		goto out;
+	/* CREATE TABLE IF NOT EXISTS target (c type, ..., PRIMARY KEY (k)) */
 	if ((rc = strbuf_printf(&sb, "CREATE TABLE IF NOT EXISTS %s (",
 	    l->target)) != 0)
 		goto out;
 	for (size_t i = 0; i < b->ncols; i++) {
 		if ((i > 0 && (rc = strbuf_puts(&sb, ", ")) != 0) ||
 		    (rc = ident(l, &sb, b->cols[i])) != 0 ||
-		    (rc = strbuf_puts(&sb, key_listed(l->primary_key,
-		    b->cols[i]) ? " text NOT NULL" : " text")) != 0)
+		    (rc = strbuf_printf(&sb, " %s%s", l->checked ?
+		    pg_type(l->types.type[i]) : "text",
+		    key_listed(l->primary_key, b->cols[i]) ? " NOT NULL" :
+		    "")) != 0)
 			goto out;
 	}
 	if (cJSON_IsArray(l->primary_key)) {
@@ -385,13 +528,12 @@ prepare(struct pg_load *l, const struct batch *b)
 	}
 	if (rc != 0)
 		goto out;
-	r = PQexec(l->conn, strbuf_str(&sb));
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		rc = pg_fail(l, "start COPY", r);
+	if ((l->copy_sql = strdup(strbuf_str(&sb))) == NULL) {
+		rc = ORK_ENOMEM;
 		goto out;
 	}
-	PQclear(r);
-	l->in_copy = 1;
+	if ((rc = copy_start(l)) != 0)
+		goto out;
 	l->prepared = 1;
 out:
 	if (rc == ORK_ETOOBIG)
@@ -441,6 +583,63 @@ copy_value(struct strbuf *sb, const char *v, size_t len)
 	return strbuf_add(sb, v + start, len - start);
 }
 
+/* widen alters a column of the table (and the staging table) to type. */
+static int
+widen(struct pg_load *l, const char *name, enum schema_type type)
+{
+	struct strbuf	sb;
+	int		rc;
+
+	strbuf_init(&sb, PG_SQL_MAX);
+	for (int stage = 0; stage < (l->mode == MODE_MERGE ? 2 : 1); stage++) {
+		strbuf_reset(&sb);
+		if ((rc = strbuf_printf(&sb, "ALTER TABLE %s ALTER COLUMN ",
+		    stage ? "_ork_stage" : l->target)) != 0 ||
+		    (rc = ident(l, &sb, name)) != 0 ||
+		    (rc = strbuf_printf(&sb, " TYPE %s USING ", pg_type(type)))
+		    != 0 || (rc = ident(l, &sb, name)) != 0 ||
+		    (rc = strbuf_printf(&sb, "::%s", pg_type(type))) != 0 ||
+		    (rc = exec_ok(l, strbuf_str(&sb), "widen a column")) != 0)
+			break;
+	}
+	strbuf_free(&sb);
+	return rc;
+}
+
+/*
+ * check_types checks a batch against the types of the table this load
+ * created: an inferred column that a value does not fit is widened
+ * (between two COPYs) or the load fails, by on_type_mismatch.
+ */
+static int
+check_types(struct pg_load *l, const struct batch *b)
+{
+	size_t	row, col;
+	int	rc;
+
+	while (schema_misfit(&l->types, b, 0, &row, &col)) {
+		size_t			 len;
+		const char		*v = batch_value(b, row, col, &len);
+		enum schema_type	 to;
+
+		if (l->types.declared[col] || !l->types.widen)
+			return schema_mismatch(&l->types, l->ctx, b, row, col,
+			    l->rows_written);
+		to = schema_widened(l->types.type[col], v, len);
+		plugin_logf(l->ctx, "column \"%s\" widened from %s to %s at "
+		    "row %lld", b->cols[col],
+		    schema_type_name(l->types.type[col]),
+		    schema_type_name(to),
+		    (long long)(l->rows_written + (int64_t)row + 1));
+		if ((rc = flush_copy(l)) != 0 || (rc = copy_end(l)) != 0 ||
+		    (rc = widen(l, b->cols[col], to)) != 0 ||
+		    (rc = copy_start(l)) != 0)
+			return rc;
+		l->types.type[col] = to;
+	}
+	return 0;
+}
+
 static int
 pg_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 {
@@ -450,6 +649,9 @@ pg_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 	(void)ctx;
 	if (!l->prepared && (rc = prepare(l, b)) != 0)
 		return rc;
+	if (l->checked && (rc = check_types(l, b)) != 0)
+		return rc;
+	l->rows_written += (int64_t)b->nrows;
 	for (size_t row = 0; row < b->nrows; row++) {
 		for (size_t col = 0; col < b->ncols; col++) {
 			size_t		 len;
@@ -531,29 +733,16 @@ out:
 }
 
 static int
-pg_commit(void *state, struct task_ctx *ctx, int64_t rows)
+pg_commit(void *state, struct task_ctx *ctx, int64_t rows, const char *mark)
 {
 	struct pg_load	*l = state;
-	const char	*params[3];
-	char		 nrows[32], attempt[16];
+	const char	*params[4];
+	char		 nrows[32], attempt[16], epoch[16];
 	PGresult	*r;
 	int		 rc;
 
-	if (l->in_copy) {
-		l->in_copy = 0;
-		if (PQputCopyEnd(l->conn, NULL) != 1)
-			return pg_fail(l, "end COPY", NULL);
-		r = PQgetResult(l->conn);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			rc = pg_fail(l, "load the rows with COPY", r);
-			while ((r = PQgetResult(l->conn)) != NULL)
-				PQclear(r);
-			return rc;
-		}
-		PQclear(r);
-		while ((r = PQgetResult(l->conn)) != NULL)
-			PQclear(r);
-	}
+	if ((rc = copy_end(l)) != 0)
+		return rc;
 	if (l->prepared && l->mode == MODE_MERGE && (rc = merge(l)) != 0)
 		return rc;
 	snprintf(nrows, sizeof(nrows), "%lld", (long long)rows);
@@ -561,12 +750,27 @@ pg_commit(void *state, struct task_ctx *ctx, int64_t rows)
 	params[0] = ctx->task_run_id;
 	params[1] = attempt;
 	params[2] = nrows;
+	params[3] = mark;
 	r = PQexecParams(l->conn, "UPDATE _ork_loads SET attempt = "
-	    "$2::integer, rows = $3::bigint, loaded_at = now() WHERE "
-	    "task_run_id = $1", 3, NULL, params, NULL, NULL, 0);
+	    "$2::integer, rows = $3::bigint, loaded_at = now(), cursor_mark = "
+	    "$4 WHERE task_run_id = $1", 4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return pg_fail(l, "update the ledger row", r);
 	PQclear(r);
+	if (l->cursor_key[0] != '\0' && mark != NULL) {
+		snprintf(epoch, sizeof(epoch), "%u", ctx->cursor_epoch);
+		params[0] = l->cursor_key;
+		params[1] = epoch;
+		params[2] = mark;
+		params[3] = ctx->task_run_id;
+		r = PQexecParams(l->conn, "UPDATE _ork_cursors SET mark = $3, "
+		    "task_run_id = $4::uuid, updated_at = now() WHERE "
+		    "cursor_key = $1 AND epoch = $2::integer", 4, NULL, params,
+		    NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return pg_fail(l, "write the cursor's mark", r);
+		PQclear(r);
+	}
 	if ((rc = exec_ok(l, "COMMIT", "commit the load")) != 0)
 		return rc;
 	l->committed = 1;
@@ -601,6 +805,8 @@ pg_close(void *state)
 	strbuf_free(&l->copy);
 	free(l->target);
 	free(l->column_list);
+	free(l->copy_sql);
+	schema_free(&l->types);
 	free(l);
 }
 
