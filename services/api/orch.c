@@ -21,15 +21,18 @@ cstr(const char *s)
 
 static void
 log_call(struct req *r, const char *what, const char *id, int rc,
-    const char *msg)
+    const char *msg, const char *run_made)
 {
 	struct log_ids ids;
 
 	memset(&ids, 0, sizeof(ids));
 	ids.trace_id = http_trace(r);
-	if (strcmp(what, "TriggerRun") == 0)
+	if (strcmp(what, "TriggerRun") == 0) {
 		ids.job_id = id;
-	else
+		/* the run it made: the line joins the run's others */
+		if (rc == 0)
+			ids.run_id = run_made;
+	} else
 		ids.run_id = id;
 	if (rc == 0)
 		log_ids_info(&ids, "%s by %s: done", what, r->who.username);
@@ -69,7 +72,7 @@ orch_trigger(struct req *r, const char *job_id, const char *params,
 			snprintf(run_id, UTIL_UUID_LEN + 1, "%s", rep->run_id);
 		msg_release(&reply);
 	}
-	log_call(r, "TriggerRun", job_id, rc, msg);
+	log_call(r, "TriggerRun", job_id, rc, msg, run_id);
 	return rc;
 }
 
@@ -99,7 +102,7 @@ orch_cancel(struct req *r, const char *run_id, const char *reason,
 			    rep->status : "");
 		msg_release(&reply);
 	}
-	log_call(r, "CancelRun", run_id, rc, msg);
+	log_call(r, "CancelRun", run_id, rc, msg, NULL);
 	return rc;
 }
 
@@ -130,7 +133,7 @@ orch_retry(struct req *r, const char *run_id, char *status,
 		}
 		msg_release(&reply);
 	}
-	log_call(r, "RetryRun", run_id, rc, msg);
+	log_call(r, "RetryRun", run_id, rc, msg, NULL);
 	return rc;
 }
 

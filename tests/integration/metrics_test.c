@@ -720,7 +720,7 @@ is_rfc3339_ms(const char *t)
 /*
  * check_json_log parses every line of a daemon's log as one JSON object
  * with time, level, daemon and message; returns how many lines carry
- * the trace id, each with the run's ids as fields of their own.
+ * both the trace id and the run's id, as fields of their own.
  */
 static int
 check_json_log(const struct h_proc *p, const char *daemon, const char *trace,
@@ -754,12 +754,13 @@ check_json_log(const struct h_proc *p, const char *daemon, const char *trace,
 		if (strcmp(api_str(o, "trace_id"), trace) == 0) {
 			const cJSON *att = cJSON_GetObjectItem(o, "attempt");
 
-			with_trace++;
 			/* ids are fields, not words of the message */
 			assert_null(strstr(api_str(o, "message"), trace));
-			if (run_id != NULL && api_str(o, "run_id")[0] != '\0')
+			if (api_str(o, "run_id")[0] != '\0')
 				assert_string_equal(api_str(o, "run_id"),
 				    run_id);
+			if (strcmp(api_str(o, "run_id"), run_id) == 0)
+				with_trace++;
 			if (att != NULL)
 				assert_true(cJSON_IsNumber(att) &&
 				    att->valueint >= 1);
