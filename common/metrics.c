@@ -485,6 +485,12 @@ metrics_lease_expired(unsigned n)
 	metrics_add(&m_lease_expiries, 0, n);
 }
 
+void
+metrics_sched_lag(double seconds)
+{
+	metrics_observe(&m_sched_lag, 0, seconds);
+}
+
 int
 metrics_index(const struct metric *m, unsigned dim, const char *value)
 {

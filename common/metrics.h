@@ -190,6 +190,13 @@ double metrics_value(const struct metric *m, unsigned series);
 void metrics_lease_expired(unsigned n);
 
 /*
+ * metrics_sched_lag records how late the scheduler fired a cron slot
+ * (seconds after the slot): for the scheduler, once per firing.  The
+ * same as metrics_observe(&m_sched_lag, 0, seconds).
+ */
+void metrics_sched_lag(double seconds);
+
+/*
  * metrics_index returns the index of value among a metric label's
  * values, or the index of "other" when it has one, else -1.
  */
