@@ -58,6 +58,7 @@ struct conf {
 	char	url[CLI_URL_MAX + 1];
 	char	token[CLI_TOKEN_MAX + 1];
 	char	user[CLI_USERNAME_MAX + 1];
+	int	loose;		/* conf_load: others may read the file */
 };
 
 /*

@@ -196,18 +196,18 @@ parse_body(const char *url, struct client_resp *r)
 }
 
 static struct curl_slist *
-headers(const struct client *c, const char *body, const char *extra)
+headers(const struct client *c, const char *accept, const char *body,
+    const char *extra)
 {
 	struct curl_slist *h = NULL, *n;
 
-	static const char *const fixed[] = { "Accept: application/json",
-	    "Expect:", NULL };
-
-	for (int i = 0; fixed[i] != NULL; i++) {
-		if ((n = curl_slist_append(h, fixed[i])) == NULL)
-			goto fail;
-		h = n;
-	}
+	if ((n = curl_slist_append(h, accept)) == NULL)
+		goto fail;
+	h = n;
+	/* no "Expect: 100-continue" round trip before a body */
+	if ((n = curl_slist_append(h, "Expect:")) == NULL)
+		goto fail;
+	h = n;
 	if (body != NULL) {
 		if ((n = curl_slist_append(h, "Content-Type: application/json"))
 		    == NULL)
@@ -273,7 +273,8 @@ call(struct client *c, const char *method, const char *path,
 		fprintf(stderr, "ork: request path too long\n");
 		return CLI_EXIT_USAGE;
 	}
-	if ((h = headers(c, body, NULL)) == NULL) {
+	if ((h = headers(c, "Accept: application/json", body, NULL)) ==
+	    NULL) {
 		fprintf(stderr, "ork: out of memory\n");
 		return CLI_EXIT_FAILED;
 	}
@@ -382,7 +383,8 @@ client_stream(struct client *c, const char *path, const char *extra_header,
 	st.arg = arg;
 	st.err.max = CLIENT_ERRBODY_MAX;
 	st.line = malloc(CLI_SSE_LINE_MAX + 1);
-	if (st.line == NULL || (h = headers(c, NULL, extra_header)) == NULL) {
+	if (st.line == NULL || (h = headers(c, "Accept: text/event-stream", NULL,
+	    extra_header)) == NULL) {
 		free(st.line);
 		fprintf(stderr, "ork: out of memory\n");
 		return CLI_EXIT_FAILED;

@@ -247,6 +247,7 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		seterr(err, errlen, "%s: %s", path, perr);
 		goto out;
 	}
+	c->loose = (st.st_mode & 077) != 0;
 	rc = 0;
 out:
 	free(text);

@@ -328,6 +328,9 @@ settings(struct cli *cli, const struct globals *g, const char *cmd)
 		}
 		memset(&conf, 0, sizeof(conf));	/* login writes it anew */
 	}
+	if (conf.loose && conf.token[0] != '\0')
+		fprintf(stderr, "ork: warning: others may read the token in %s "
+		    "(chmod 600 it)\n", cli->conf_path);
 	if (url == NULL && (url = getenv("ORK_URL")) != NULL && url[0] != '\0')
 		src_url = "ORK_URL";
 	else if (url == NULL && conf.url[0] != '\0') {

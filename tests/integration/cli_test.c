@@ -1272,6 +1272,17 @@ test_admin(void **state)
 	EXPECT(&o, 3, "users", "delete", "vera");
 	ork_out_free(&o);
 
+	/* a token others may read is pointed out */
+	conf_file(path, sizeof(path));
+	assert_int_equal(chmod(path, 0644), 0);
+	EXPECT(&o, 0, "jobs", "list", "-q");
+	contains(o.err, "chmod 600");
+	ork_out_free(&o);
+	assert_int_equal(chmod(path, 0600), 0);
+	EXPECT(&o, 0, "jobs", "list", "-q");
+	assert_string_equal(o.err, "");
+	ork_out_free(&o);
+
 	/* logout revokes the token and forgets it, keeping the URL */
 	EXPECT(&o, 0, "logout");
 	ork_out_free(&o);
