@@ -55,7 +55,7 @@ struct perf_daemon {
 	double	cpu0_s;		/* CPU seconds when the measure began */
 	double	cpu_s;		/* ... during the measure */
 	double	cpu_total_s;	/* ... since it started */
-	long	rss_peak_kib;	/* VmHWM: the peak resident set */
+	long	rss_peak_kib;	/* VmHWM (or a larger sample): the peak RSS */
 	long	rss_max_sampled_kib;	/* largest VmRSS seen while measuring */
 	int	gone;		/* exited before the end */
 };

@@ -195,9 +195,15 @@ perf_daemons_end(struct perf *p)
 			d->gone = 1;
 			continue;
 		}
-		d->rss_peak_kib = hwm;
 		if (rss > d->rss_max_sampled_kib)
 			d->rss_max_sampled_kib = rss;
+		/*
+		 * The kernel's per-thread RSS counters reach VmHWM late, so
+		 * a sample may have seen a little more: the peak is the
+		 * larger of the two.
+		 */
+		d->rss_peak_kib = hwm > d->rss_max_sampled_kib ? hwm :
+		    d->rss_max_sampled_kib;
 		d->cpu_total_s = cpu;
 		d->cpu_s = cpu - d->cpu0_s;
 	}

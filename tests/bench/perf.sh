@@ -9,6 +9,11 @@
 #
 #   ORK_BENCH_PERF_RUNS     runs of noop-burst (default: the config's 10,000)
 #   ORK_BENCH_PERF_SECONDS  seconds of steady-200 (default: the config's 60)
+#
+#   tests/bench/perf.sh CONFIG [FLAGS...]   one config of perf-configs/
+#       instead, with more ork-perf flags (e.g. wide-jobs --set jobs=5000);
+#       its report is tests/out/bench/perf-CONFIG.json.  The workers get
+#       ORK_PERF_DW_URL (the bench database), which load-csv loads into.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,7 +84,7 @@ pids+=("$orch")
 wait_log "$out/perf-orchestrator.log" "ready:" || exit 1
 workers=()
 for w in 1 2; do
-	"$bin/ork-worker" --orchestrator-control="$control" \
+	ORK_PERF_DW_URL=$db "$bin/ork-worker" --orchestrator-control="$control" \
 	    --orchestrator-events="$events" \
 	    --health-listen="127.0.0.1:$(free_port)" --worker-id="bench-w$w" \
 	    --worker-concurrency=$slots --request-timeout-ms=10000 \
@@ -121,6 +126,14 @@ run_perf() {
 	[[ -s $out/perf-$config.json ]]
 }
 
+if (($# > 0)); then
+	config=$1
+	shift
+	run_perf "$config" "$@" || exit 1
+	stop_daemons
+	cat "$out/perf-$config.json"
+	exit $rc
+fi
 burst=()
 [[ -n ${ORK_BENCH_PERF_RUNS:-} ]] && burst=(--set "runs=$ORK_BENCH_PERF_RUNS")
 paced=()
