@@ -279,6 +279,7 @@ int	jobs_replace(struct req *r);
 int	jobs_patch(struct req *r);
 int	jobs_delete(struct req *r);
 int	jobs_trigger(struct req *r);
+int	jobs_reset_cursors(struct req *r);
 int	jobs_runs(struct req *r);
 
 /* backfill.c */

@@ -54,7 +54,8 @@ static const struct sql_field job_fields[] = {
 	"CASE t.extractor_config->>'type' WHEN 'api' THEN 'http' " \
 	"ELSE t.extractor_config->>'type' END, t.extractor_config, " \
 	"t.loader_config, t.max_attempts, t.timeout_seconds, " \
-	"t.retry_base_ms, t.retry_cap_ms, t.created_at, t.updated_at"
+	"t.retry_base_ms, t.retry_cap_ms, t.created_at, t.updated_at, " \
+	"t.cursor_mark"
 
 static const struct sql_field task_fields[] = {
 	SQL_F("task_id", SQL_UUID), SQL_F("task_order", SQL_INT),
@@ -64,6 +65,7 @@ static const struct sql_field task_fields[] = {
 	SQL_F("retry", SQL_OBJ), SQL_F("base_ms", SQL_INT), SQL_F("cap_ms", SQL_INT),
 	SQL_F_END,
 	SQL_F("created_at", SQL_TIME), SQL_F("updated_at", SQL_TIME),
+	SQL_F("cursor_mark", SQL_TEXT),
 };
 
 /* One row per task (one row with NULL task columns when none). */
@@ -724,6 +726,67 @@ failed:
 	sql_release(r, c);
 	log_warn("could not delete job %s: %s", r->id, msg);
 	return http_fail(r, err, "could not delete the job");
+}
+
+/*
+ * DELETE /jobs/{job_id}/cursors[?task_order=N]: forget the cursor marks
+ * of a job's incremental loads (of one task with task_order).  The
+ * committed mark lives in the destination, which the api cannot reach:
+ * the reset bumps the task definition's cursor_epoch, and workers read
+ * only the marks of the generation their lease names, so the next run
+ * starts from initial_value.  Answers the job.
+ */
+int
+jobs_reset_cursors(struct req *r)
+{
+	struct json_buf	 b;
+	PGconn		*c;
+	PGresult	*res;
+	const char	*values[2] = { r->id, NULL };
+	char		 order[16], msg[256];
+	char		*end;
+	long		 n;
+	int		 rc, err, found;
+
+	if ((rc = http_query(r, "task_order", order, sizeof(order))) < 0)
+		return -rc;
+	if (rc > 0) {
+		n = strtol(order, &end, 10);
+		if (end == order || *end != '\0' || n < 0 ||
+		    n >= TASKCFG_TASKS_MAX)
+			return http_error(r, 400, "invalid_value", "task_order",
+			    "task_order must be an integer from 0 to %d",
+			    TASKCFG_TASKS_MAX - 1);
+		values[1] = order;
+	}
+	if ((rc = sql_conn(r, &c)) != 0)
+		return rc;
+	res = sql_exec(c, "UPDATE task_definitions SET cursor_mark = NULL, "
+	    "cursor_epoch = cursor_epoch + 1, updated_at = now() WHERE "
+	    "job_id = $1::uuid AND ($2::int IS NULL OR task_order = $2::int)",
+	    2, values, &err, msg, sizeof(msg));
+	if (res == NULL) {
+		sql_release(r, c);
+		return http_fail(r, err, "could not reset the cursors");
+	}
+	found = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	json_buf_init(&b, API_REPLY_MAX);
+	rc = job_fetch(c, r->id, &b, msg, sizeof(msg));
+	sql_release(r, c);
+	if (rc != 0 || !found) {
+		json_buf_free(&b);
+		if (rc == ORK_ENOTFOUND)
+			return http_error(r, 404, "not_found", NULL, "no job "
+			    "%s", r->id);
+		if (rc != 0)
+			return http_fail(r, rc, "could not read the job");
+		return http_error(r, 404, "not_found", "task_order", "job %s "
+		    "has no task %s", r->id, values[1] != NULL ? order : "");
+	}
+	log_info("cursors of job %s%s%s reset by %s", r->id, values[1] != NULL ?
+	    " task " : "", values[1] != NULL ? order : "", r->who.username);
+	return http_reply_buf(r, 200, NULL, &b);
 }
 
 /*

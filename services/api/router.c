@@ -78,6 +78,10 @@ static const struct route routes[] = {
 	    ROUTE_BODY, "backfillJob", "one run per cron slot of a past "
 	    "range (triggered_by backfill)", "jobs", NULL, "BackfillInput",
 	    201, "Backfill" },
+	{ "DELETE", "/jobs/{job_id}/cursors", ROLE_OPERATOR,
+	    jobs_reset_cursors, 0, "resetJobCursors", "forget the cursor "
+	    "marks of a job's incremental loads: the next run reads from "
+	    "initial_value", "jobs", "task_order", NULL, 200, "Job" },
 	{ "GET", "/jobs/{job_id}/runs", ROLE_VIEWER, jobs_runs, 0,
 	    "listJobRuns", "runs of one job, newest first", "runs",
 	    Q_LIST " status since", NULL, 200, "RunList" },

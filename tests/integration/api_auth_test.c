@@ -51,6 +51,8 @@ static const struct row matrix[] = {
 	    201 },
 	{ "GET", "/jobs/{job_id}/runs", "/jobs/{job}/runs", NULL, WHO_VIEWER,
 	    200 },
+	{ "DELETE", "/jobs/{job_id}/cursors", "/jobs/{job}/cursors", NULL,
+	    WHO_OPERATOR, 200 },
 	{ "GET", "/runs", "/runs", NULL, WHO_VIEWER, 200 },
 	{ "GET", "/runs/{run_id}", "/runs/{run}", NULL, WHO_VIEWER, 200 },
 	{ "GET", "/runs/{run_id}/tasks", "/runs/{run}/tasks", NULL,
