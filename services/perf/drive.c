@@ -224,12 +224,10 @@ create_scheduled(struct perf *p, struct perf_http *h, long i, void *arg)
 	snprintf(cron, sizeof(cron), "%d %d %d * * *", tm.tm_sec, tm.tm_min,
 	    tm.tm_hour);
 	/* a slot already passed fires tomorrow (no catchup): say so */
-	if (util_now_us() + 500000 > p->slot_us[i]) {
-		atomic_fetch_add(&p->err.late, 1);
-		if (atomic_load(&p->err.late) == 1)
-			perf_sample(p, "job %ld was made after its slot: raise "
-			    "lead_seconds", i);
-	}
+	if (util_now_us() + 500000 > p->slot_us[i] &&
+	    atomic_fetch_add(&p->err.late, 1) == 0)
+		perf_sample(p, "job %ld was made after its slot: raise "
+		    "lead_seconds", i);
 	return create_job(p, h, i, cron, NULL);
 }
 
