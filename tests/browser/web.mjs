@@ -53,7 +53,12 @@ async function api(method, path, token, body) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let res;
+  try {
+    res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    return { status: -1, json: null, text: String(e) };
+  }
   const text = await res.text();
   let json = null;
   try {
@@ -100,7 +105,7 @@ async function shot(page, name) {
 
 const ctx = {
   browser: null, page: null, requests: [], consoleErrors: [], pageErrors: [],
-  expected401: 0, adminToken: null, jobId: null, runId: null, runId2: null,
+  expected401: 0, adminToken: null, lastEventIds: [], restarting: false, refusedWhileRestarting: 0, jobId: null, runId: null, runId2: null,
 };
 
 const steps = [
@@ -114,9 +119,20 @@ const steps = [
     const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT);
-    page.on('request', (r) => ctx.requests.push(r.url()));
+    page.on('request', (r) => {
+      ctx.requests.push(r.url());
+      const last = r.headers()['last-event-id'];
+      if (r.url().endsWith('/events') && last) ctx.lastEventIds.push(last);
+    });
     page.on('console', (m) => {
-      if (m.type() === 'error') ctx.consoleErrors.push(m.text());
+      if (m.type() !== 'error') return;
+      // the event stream's reconnection attempts while ork-api restarts
+      if (ctx.restarting && /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/.test(m.text()) &&
+          (m.location().url || '').endsWith('/events')) {
+        ctx.refusedWhileRestarting++;
+        return;
+      }
+      ctx.consoleErrors.push(`${m.text()} (${m.location().url || 'no url'})`);
     });
     page.on('pageerror', (e) => ctx.pageErrors.push(String(e)));
     ctx.page = page;
@@ -282,6 +298,30 @@ const steps = [
     const summary = await page.locator('.chart-summary').textContent();
     check(summary.includes('2 success'), `chart summary "${summary}"`);
     await shot(page, 'web-job.png');
+    check(await page.evaluate(() => window.__ork_web_test) === 'same page', 'the page was loaded again');
+  }],
+
+  ['the page catches up after ork-api restarts', async () => {
+    const { page } = ctx;
+    const before = await page.locator('table.runs tbody tr').count();
+    // web_test.c restarts ork-api on the same port when it reads this
+    ctx.restarting = true;
+    process.stdout.write('do - restart ork-api\n');
+    await waitFor('the live indicator to notice', async () =>
+      (await page.locator('#live').getAttribute('data-state')) !== 'live', 30000);
+    await waitFor('ork-api to answer again', async () => (await api('GET', '/health')).status === 200, 30000);
+    // a run while the page is still reconnecting: it must not be missed
+    const run = await api('POST', `/jobs/${ctx.jobId}/run`, ctx.adminToken);
+    check(run.status === 201, `POST /jobs/{id}/run: ${run.status} ${run.text}`);
+    await waitFor('the stream to come back', async () =>
+      (await page.locator('#live').getAttribute('data-state')) === 'live', 40000);
+    ctx.restarting = false;
+    diag(`connections refused while ork-api restarted: ${ctx.refusedWhileRestarting}`);
+    await waitFor('the new run in the history, finished', async () =>
+      (await page.locator(`table.runs tr[data-run="${run.json.run_id}"]`).getAttribute('data-status')) === 'success', 30000);
+    check(await page.locator('table.runs tbody tr').count() === before + 1, 'the history did not grow by one run');
+    check(ctx.lastEventIds.length > 0, 'the page reconnected without Last-Event-ID');
+    diag(`reconnected with Last-Event-ID ${ctx.lastEventIds.join(', ')}`);
     check(await page.evaluate(() => window.__ork_web_test) === 'same page', 'the page was loaded again');
   }],
 

@@ -3,8 +3,9 @@
  * headers with curl, then the page itself in headless Chromium
  * (tests/browser/web.mjs, driven by playwright-core) against the real
  * daemons: sign in, a job made through the API, run from the page, the
- * run followed live to success, its tasks, timeline and logs, a failed
- * run's error, a narrow screen, no request anywhere but ork-api.
+ * run followed live to success, its tasks, timeline and logs, a run
+ * missed while ork-api restarted, a failed run's error, a narrow screen,
+ * no request anywhere but ork-api.
  *
  * web.mjs reports each of its steps on one line ("ok - NAME" or "not
  * ok - NAME - WHY"); each browser test here reads the next line and
@@ -343,7 +344,23 @@ node_exit_text(char *buf, size_t len)
 		    "%d (see %s)", WTERMSIG(node.status), node.log);
 }
 
-/* step checks that the browser script's next step is name and passed. */
+/* restart_api stops ork-api and starts it again on the same port. */
+static void
+restart_api(void)
+{
+	int rc = h_stop(&stack.api, SIGTERM, 10000);
+
+	if (rc != 0)
+		fail_msg("ork-api stopped with status %d (see %s)", rc,
+		    stack.api.log);
+	api_start_api(&stack, "web-api-restarted", NULL, NULL);
+}
+
+/*
+ * step checks that the browser script's next step is name and passed.
+ * Meanwhile the script may ask for ork-api to be restarted ("do -
+ * restart ork-api").
+ */
 static void
 step(const char *name)
 {
@@ -352,9 +369,14 @@ step(const char *name)
 
 	if (!node.spawned)
 		node_spawn();
-	if (!node_line(line, sizeof(line), WEB_STEP_TIMEOUT_MS)) {
-		node_exit_text(why, sizeof(why));
-		fail_msg("%s: no result: %s", name, why);
+	for (;;) {
+		if (!node_line(line, sizeof(line), WEB_STEP_TIMEOUT_MS)) {
+			node_exit_text(why, sizeof(why));
+			fail_msg("%s: no result: %s", name, why);
+		}
+		if (strcmp(line, "do - restart ork-api") != 0)
+			break;
+		restart_api();
 	}
 	if (strncmp(line, "ok - ", 5) == 0 && strcmp(line + 5, name) == 0)
 		return;
@@ -380,6 +402,7 @@ STEP(test_browser_run_page,
 STEP(test_browser_logs, "task logs open and show the output")
 STEP(test_browser_job_page,
     "the job page charts runs and follows a new run live")
+STEP(test_browser_reconnect, "the page catches up after ork-api restarts")
 STEP(test_browser_failed_run, "a failed run shows its error")
 STEP(test_browser_narrow, "a narrow screen needs no horizontal scrolling")
 STEP(test_browser_requests, "every request goes to ork-api")
@@ -446,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_browser_run_page),
 		cmocka_unit_test(test_browser_logs),
 		cmocka_unit_test(test_browser_job_page),
+		cmocka_unit_test(test_browser_reconnect),
 		cmocka_unit_test(test_browser_failed_run),
 		cmocka_unit_test(test_browser_narrow),
 		cmocka_unit_test(test_browser_requests),

@@ -44,6 +44,7 @@ export class EventStream {
       this.onState('connecting', false);
       const ok = await this.once();
       if (this.gen !== gen) break;
+      this.onState('connecting', false);
       failures = ok ? 0 : failures + 1;
       // back off after repeated failures, up to 30 s
       const wait = Math.min(this.retryMs * Math.max(1, 2 ** (failures - 1)), 30000);
