@@ -209,7 +209,7 @@ cmd_login(struct cli *cli, int argc, char **argv)
 	memset(&conf, 0, sizeof(conf));
 	snprintf(conf.url, sizeof(conf.url), "%s", cli->url);
 	snprintf(conf.token, sizeof(conf.token), "%s", token);
-	snprintf(conf.user, sizeof(conf.user), "%s", name);
+	snprintf(conf.user, sizeof(conf.user), "%.*s", CLI_USERNAME_MAX, name);
 	if (conf_save(cli->conf_path, &conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ork: %s\n", err);
 		rc = CLI_EXIT_FAILED;
