@@ -29,6 +29,7 @@ const chromium = process.env.ORK_CHROMIUM || '/usr/bin/chromium';
 const origin = new URL(base).origin;
 const jobName = `web test ${Date.now()}`;
 const failName = `broken ${Date.now()}`;
+const slowName = `slow ${Date.now()}`;
 const TIMEOUT = 20000;
 
 function need(name) {
@@ -356,6 +357,52 @@ const steps = [
     await waitFor('a failed bar', async () => (await page.locator('svg.chart rect.bar.s-failed').count()) === 1);
     await shot(page, 'web-failed-job.png');
     check(await page.evaluate(() => window.__ork_web_test) === 'same page', 'the page was loaded again');
+  }],
+
+  ['cancel a running run from its page', async () => {
+    const { page } = ctx;
+    const job = await api('POST', '/jobs', ctx.adminToken, {
+      job_name: slowName,
+      tasks: [{ task_name: 'wait', max_attempts: 1, extractor_config: { type: 'command', argv: ['sleep', '60'] } }],
+    });
+    check(job.status === 201, `POST /jobs: ${job.status} ${job.text}`);
+    ctx.slowJobId = job.json.job_id;
+    const run = await api('POST', `/jobs/${ctx.slowJobId}/run`, ctx.adminToken);
+    check(run.status === 201, `POST /jobs/{id}/run: ${run.status} ${run.text}`);
+    await page.evaluate((id) => { location.hash = `#/runs/${id}`; }, run.json.run_id);
+    await waitFor('the task to run', async () =>
+      (await page.locator('tr[data-task]').first().getAttribute('data-status')) === 'running', 30000);
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await waitFor('the run to be cancelled', async () =>
+      (await page.locator('h1 .badge').textContent()) === 'cancelled', 30000);
+    await waitFor('the task to be cancelled', async () =>
+      (await page.locator('tr[data-task]').first().getAttribute('data-status')) === 'cancelled');
+    check(await page.getByRole('button', { name: 'Retry failed tasks' }).isVisible(), 'no Retry button on a cancelled run');
+    check(await page.getByRole('button', { name: 'Cancel run' }).count() === 0, 'the Cancel button stayed');
+  }],
+
+  ['a viewer sees everything and cannot run jobs', async () => {
+    const viewer = await api('POST', '/users', ctx.adminToken, { username: 'web-viewer', password: 'viewer-password-1', role: 'viewer' });
+    check(viewer.status === 201, `POST /users: ${viewer.status} ${viewer.text}`);
+    const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    page.on('pageerror', (e) => ctx.pageErrors.push(String(e)));
+    try {
+      await page.goto(base + '/');
+      await page.getByLabel('Username').fill('web-viewer');
+      await page.getByLabel('Password').fill('viewer-password-1');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('link', { name: jobName }).waitFor();
+      check(await page.getByRole('button', { name: `Run ${jobName} now` }).isDisabled(), 'Run now is enabled for a viewer');
+      check((await page.locator('#who').textContent()).includes('viewer'), 'the role is not shown');
+      await page.getByRole('link', { name: slowName }).click();
+      await page.locator('table.runs tbody tr a').first().click();
+      await page.getByRole('heading', { name: `Run of ${slowName}` }).waitFor();
+      check(await page.getByRole('button', { name: 'Retry failed tasks' }).isDisabled(), 'Retry is enabled for a viewer');
+    } finally {
+      await context.close();
+    }
   }],
 
   ['a narrow screen needs no horizontal scrolling', async () => {

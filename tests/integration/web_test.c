@@ -4,8 +4,8 @@
  * (tests/browser/web.mjs, driven by playwright-core) against the real
  * daemons: sign in, a job made through the API, run from the page, the
  * run followed live to success, its tasks, timeline and logs, a run
- * missed while ork-api restarted, a failed run's error, a narrow screen,
- * no request anywhere but ork-api.
+ * missed while ork-api restarted, a failed run's error, a cancel, what a
+ * viewer may do, a narrow screen, no request anywhere but ork-api.
  *
  * web.mjs reports each of its steps on one line ("ok - NAME" or "not
  * ok - NAME - WHY"); each browser test here reads the next line and
@@ -404,6 +404,8 @@ STEP(test_browser_job_page,
     "the job page charts runs and follows a new run live")
 STEP(test_browser_reconnect, "the page catches up after ork-api restarts")
 STEP(test_browser_failed_run, "a failed run shows its error")
+STEP(test_browser_cancel, "cancel a running run from its page")
+STEP(test_browser_viewer, "a viewer sees everything and cannot run jobs")
 STEP(test_browser_narrow, "a narrow screen needs no horizontal scrolling")
 STEP(test_browser_requests, "every request goes to ork-api")
 STEP(test_browser_no_errors, "no script errors or policy violations")
@@ -471,6 +473,8 @@ main(void)
 		cmocka_unit_test(test_browser_job_page),
 		cmocka_unit_test(test_browser_reconnect),
 		cmocka_unit_test(test_browser_failed_run),
+		cmocka_unit_test(test_browser_cancel),
+		cmocka_unit_test(test_browser_viewer),
 		cmocka_unit_test(test_browser_narrow),
 		cmocka_unit_test(test_browser_requests),
 		cmocka_unit_test(test_browser_no_errors),
