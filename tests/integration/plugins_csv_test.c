@@ -919,7 +919,7 @@ inc_csv(const char *path, const char *rows, int extra_from, int extra_n,
 	assert_non_null(f);
 	fprintf(f, "id,seq,v\n%s", rows);
 	for (int i = 0; i < extra_n; i++)
-		fprintf(f, "%d,6,bulk\n", extra_from + i);
+		fprintf(f, "%d,13,bulk\n", extra_from + i);
 	fputs(tail, f);
 	fclose(f);
 }
@@ -928,7 +928,8 @@ inc_csv(const char *path, const char *rows, int extra_from, int extra_n,
  * An incremental csv load into PostgreSQL: three runs over a file that
  * grows (with new rows at the old mark, and an updated row) leave every
  * row once; a run that fails in the middle of its COPY leaves the mark
- * where it was, and the run after it loads what that one did not.
+ * where it was, and the run after it loads what that one did not.  The
+ * cursor is compared as a number (10 and 12 come after 9).
  */
 static void
 test_incremental_postgres(void **state)
@@ -939,7 +940,7 @@ test_incremental_postgres(void **state)
 	(void)state;
 	h_tmpfile("inc.csv", path, sizeof(path));
 	/* below initial_value 1: left out */
-	inc_csv(path, "0,0,old\n1,1,a\n2,2,b\n3,3,c\n", 0, 0, "");
+	inc_csv(path, "0,0,old\n1,1,a\n2,2,b\n3,9,c\n", 0, 0, "");
 	snprintf(ex, sizeof(ex), "{\"type\": \"csv\", \"path\": \"%s\", "
 	    "\"cursor_field\": \"seq\", \"initial_value\": 1}", path);
 	pg_loader(lo, sizeof(lo), "inc", ", \"mode\": \"merge\", "
@@ -951,25 +952,26 @@ test_incremental_postgres(void **state)
 	    v, sizeof(v));
 	assert_string_equal(v, "1a,2b,3c");
 	q1(dconn, "SELECT mark FROM _ork_cursors", NULL, v, sizeof(v));
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "9");
 	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
 	    job, v, sizeof(v));
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "9");
 	/* run 2: a new row at the old mark, one above, row 2 updated */
-	inc_csv(path, "0,0,old\n1,1,a\n2,5,B\n3,3,c\n4,3,d\n5,4,e\n", 0, 0, "");
+	inc_csv(path, "0,0,old\n1,1,a\n2,12,B\n3,9,c\n4,9,d\n5,10,e\n", 0,
+	    0, "");
 	run_job(job, run, st, sizeof(st), 20000);
 	assert_string_equal(st, "success");
 	q1(conn, "SELECT rows_moved::text FROM task_runs WHERE run_id = $1",
 	    run, v, sizeof(v));
-	assert_string_equal(v, "4");	/* seq >= 3: ids 2, 3, 4, 5 */
+	assert_string_equal(v, "4");	/* seq >= 9: ids 2, 3, 4, 5 */
 	q1(dconn, "SELECT string_agg(id || v, ',' ORDER BY id) FROM inc", NULL,
 	    v, sizeof(v));
 	assert_string_equal(v, "1a,2B,3c,4d,5e");
 	q1(dconn, "SELECT mark FROM _ork_cursors", NULL, v, sizeof(v));
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "12");
 	/* run 3 fails after a first batch went into the COPY */
-	inc_csv(path, "1,1,a\n2,5,B\n3,3,c\n4,3,d\n5,4,e\n", 6, 5000,
-	    "9999,7,bad,extra\n");
+	inc_csv(path, "1,1,a\n2,12,B\n3,9,c\n4,9,d\n5,10,e\n", 6, 5000,
+	    "9999,14,bad,extra\n");
 	run_job(job, run, st, sizeof(st), 30000);
 	assert_string_equal(st, "failed");
 	q1(conn, "SELECT error_message FROM job_runs WHERE run_id = $1", run,
@@ -978,23 +980,23 @@ test_incremental_postgres(void **state)
 	q1(dconn, "SELECT count(*) || ':' || (SELECT mark FROM _ork_cursors) || "
 	    "':' || (SELECT count(*) FROM _ork_loads WHERE cursor_mark IS NOT "
 	    "NULL) FROM inc", NULL, v, sizeof(v));
-	assert_string_equal(v, "5:5:2");
+	assert_string_equal(v, "5:12:2");
 	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
 	    job, v, sizeof(v));
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "12");
 	/* run 4: the file mended; every row once, the mark moved on */
-	inc_csv(path, "1,1,a\n2,5,B\n3,3,c\n4,3,d\n5,4,e\n", 6, 5000,
-	    "9999,7,last\n");
+	inc_csv(path, "1,1,a\n2,12,B\n3,9,c\n4,9,d\n5,10,e\n", 6, 5000,
+	    "9999,14,last\n");
 	run_job(job, run, st, sizeof(st), 30000);
 	assert_string_equal(st, "success");
 	q1(dconn, "SELECT count(*) || ':' || count(DISTINCT id) || ':' || "
 	    "(SELECT mark FROM _ork_cursors) || ':' || string_agg(v, '' ORDER "
 	    "BY id) FILTER (WHERE id < 6 OR id = 9999) FROM inc", NULL, v,
 	    sizeof(v));
-	assert_string_equal(v, "5006:5006:7:aBcdelast");
+	assert_string_equal(v, "5006:5006:14:aBcdelast");
 	q1(conn, "SELECT cursor_mark FROM task_definitions WHERE job_id = $1",
 	    job, v, sizeof(v));
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "14");
 }
 
 /* The connection string (with its password) never reaches the logs. */
