@@ -195,6 +195,9 @@ int	client_stream(struct client *c, const char *path,
  */
 int	client_escape(const char *s, char *out, size_t len);
 
+/* client_quiet stops (on) or restarts the client's messages on stderr. */
+void	client_quiet(struct client *c, int on);
+
 /* client_url returns the base URL the client talks to. */
 const char *client_url(const struct client *c);
 

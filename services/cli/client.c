@@ -6,6 +6,7 @@
  * (beyond, the request fails), parsed with json_parse's limits, and a
  * body that is not JSON is an error message, never a crash.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 
 struct client {
 	CURL	*curl;
+	int	 quiet;		/* no messages: the caller retries */
 	char	 url[CLI_URL_MAX + 1];
 	char	 auth[CLI_TOKEN_MAX + 32];	/* "" or the header line */
 };
@@ -73,6 +75,25 @@ const char *
 client_url(const struct client *c)
 {
 	return c->url;
+}
+
+void
+client_quiet(struct client *c, int on)
+{
+	c->quiet = on;
+}
+
+/* say prints one line on stderr unless the client is quiet. */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 }
 
 int
@@ -155,15 +176,15 @@ fail_status(const struct client *c, const struct client_resp *r)
 
 	server_message(r, msg, sizeof(msg));
 	if (r->status == 401) {
-		fprintf(stderr, "ork: not logged in at %s: %s (run ork login or "
+		say(c, "ork: not logged in at %s: %s (run ork login or "
 		    "give --token)\n", c->url, msg);
 		return CLI_EXIT_AUTH;
 	}
 	if (r->status == 403) {
-		fprintf(stderr, "ork: not allowed: %s\n", msg);
+		say(c, "ork: not allowed: %s\n", msg);
 		return CLI_EXIT_AUTH;
 	}
-	fprintf(stderr, "ork: %s\n", msg);
+	say(c, "ork: %s\n", msg);
 	return r->status == 404 ? CLI_EXIT_NOT_FOUND : CLI_EXIT_FAILED;
 }
 
@@ -171,7 +192,7 @@ static int
 unreachable(const struct client *c, const char *path, CURLcode cc,
     const char *detail)
 {
-	fprintf(stderr, "ork: could not reach the ork server at %s (%s): %s\n",
+	say(c, "ork: could not reach the ork server at %s (%s): %s\n",
 	    c->url, path, detail[0] != '\0' ? detail : curl_easy_strerror(cc));
 	return CLI_EXIT_UNREACHABLE;
 }
@@ -406,7 +427,7 @@ client_stream(struct client *c, const char *path, const char *extra_header,
 		return CLI_EXIT_OK;
 	}
 	if (st.toolong) {
-		fprintf(stderr, "ork: %s sent a line longer than %d bytes\n",
+		say(c, "ork: %s sent a line longer than %d bytes\n",
 		    url, CLI_SSE_LINE_MAX);
 		return CLI_EXIT_FAILED;
 	}

@@ -160,6 +160,7 @@ struct watch {
 	size_t		 datalen;
 	long long	 last_id;
 	int		 result;	/* exit code once the run ended */
+	int		 reconnecting;	/* since the stream was lost */
 	int		 ended;
 	struct {
 		char	id[UTIL_UUID_LEN + 1];
@@ -284,6 +285,11 @@ on_line(void *arg, const char *line, size_t len)
 	struct watch	*w = arg;
 	char		*end;
 
+	if (w->reconnecting) {
+		fprintf(stderr, "ork: reconnected\n");
+		w->reconnecting = 0;
+		client_quiet(w->cli->client, 0);
+	}
 	if (len == 0) {			/* the end of an event */
 		dispatch(w);
 		w->datalen = 0;
@@ -391,9 +397,12 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 		if (!ever || (rc != CLI_EXIT_OK && rc != CLI_EXIT_UNREACHABLE) ||
 		    ++tries > WATCH_RETRIES_MAX)
 			break;
-		if (!cli->json && !cli->quiet)
+		if (tries == 1)
 			fprintf(stderr, "ork: the event stream ended; "
 			    "reconnecting\n");
+		w->reconnecting = 1;
+		/* said once; the last failure is said when it gives up */
+		client_quiet(cli->client, tries < WATCH_RETRIES_MAX);
 		util_sleep_ms_interruptible(WATCH_RETRY_MS, NULL);
 	}
 	client_free(w->aux);
