@@ -565,12 +565,16 @@ events_stream(struct req *r)
 	    "Content-Type: text/event-stream\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Accel-Buffering: no\r\n"
+	    "X-Trace-Id: %s\r\n"
 	    "Connection: close\r\n\r\n"
-	    "retry: 2000\n: connected\n\n");
+	    "retry: 2000\n: connected\n\n", http_trace(r));
 	s.wrote_ms = util_mono_ms();
-	log_debug("event stream opened (job %s, run %s, after %ld)",
-	    s.job_id[0] != '\0' ? s.job_id : "any",
-	    s.run_id[0] != '\0' ? s.run_id : "any", from);
+	if (log_enabled(LOGL_DEBUG)) {
+		struct log_ids ids = { .job_id = s.job_id, .run_id = s.run_id,
+		    .trace_id = http_trace(r) };
+
+		log_ids_debug(&ids, "event stream opened (after %ld)", from);
+	}
 	if (from >= 0) {
 		s.pos = from;
 		if (replay(&s) == 0)
