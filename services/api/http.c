@@ -450,6 +450,34 @@ traceparent_valid(const char *tp)
 }
 
 /*
+ * trace_random fills a trace id with random bits.  Every request gets
+ * one, so it is a per-thread generator (splitmix64) seeded from the
+ * kernel once, not a system call per request: trace ids must be unique,
+ * not secret.
+ */
+static void
+trace_random(unsigned char out[API_TRACE_LEN / 2])
+{
+	static _Thread_local uint64_t	state;
+	static _Thread_local int	seeded;
+
+	if (!seeded) {
+		if (util_rand_bytes(&state, sizeof(state)) != 0)
+			state = (uint64_t)util_now_us() ^
+			    (uint64_t)(uintptr_t)&state;
+		seeded = 1;
+	}
+	for (size_t i = 0; i < API_TRACE_LEN / 2; i += 8) {
+		uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		memcpy(out + i, &z, 8);
+	}
+}
+
+/*
  * http_trace returns the request's trace id: the trace-id of a W3C
  * traceparent header when there is a valid one, else a new random one.
  */
@@ -467,8 +495,7 @@ http_trace(struct req *r)
 		r->trace[API_TRACE_LEN] = '\0';
 		return r->trace;
 	}
-	if (util_rand_bytes(raw, sizeof(raw)) != 0)
-		memset(raw, 0x5a, sizeof(raw));
+	trace_random(raw);
 	text_hex(raw, sizeof(raw), r->trace);
 	return r->trace;
 }

@@ -778,6 +778,7 @@ test_trace_in_logs(void **state)
 	struct api_stack	 s;
 	struct api_resp		 r;
 	char			 run[H_UUID_LEN + 1], xtrace[64], stored[80];
+	char			 prev[64];
 	char			 sql[256];
 	char			*job;
 	PGconn			*c;
@@ -820,7 +821,8 @@ test_trace_in_logs(void **state)
 		assert_string_equal(xtrace, TRACE);
 		api_resp_free(&r);
 	}
-	/* a bad traceparent is ignored: a fresh trace id instead */
+	/* a bad traceparent is ignored: a fresh trace id, each its own */
+	prev[0] = '\0';
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char hdr[160];
 		const char *extra[] = { hdr, NULL };
@@ -830,9 +832,11 @@ test_trace_in_logs(void **state)
 		assert_int_equal(r.status, 200);
 		api_header(&r, "X-Trace-Id", xtrace, sizeof(xtrace));
 		if (strlen(xtrace) != 32 || strspn(xtrace,
-		    "0123456789abcdef") != 32 || strcmp(xtrace, TRACE) == 0)
+		    "0123456789abcdef") != 32 || strcmp(xtrace, TRACE) == 0 ||
+		    strcmp(xtrace, prev) == 0)
 			fail_msg("traceparent %s: X-Trace-Id %s", bad[i],
 			    xtrace);
+		snprintf(prev, sizeof(prev), "%s", xtrace);
 		api_resp_free(&r);
 	}
 	/* the log lines of the three daemons about this run carry it */
