@@ -258,7 +258,8 @@ function showLogin(message) {
       const s = await post('/auth/login', { username: user.value, password: pass.value }, { auth: false });
       setToken(s.token);
       startSession(s.user);
-      if (!location.hash || location.hash === '#') location.hash = '#/';
+      // no hashchange: route() below draws the view once
+      if (!location.hash || location.hash === '#') history.replaceState(null, '', '#/');
       route();
       focusHeading(main());
     } catch (e) {
