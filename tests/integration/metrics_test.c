@@ -3,7 +3,8 @@
  * GET /metrics of ork-api, ork-orchestrator and ork-worker parses as the
  * Prometheus text format 0.0.4 (a strict parser below: HELP and TYPE
  * lines, names, label syntax, values, histograms cumulative with +Inf
- * equal to _count), counters move when a run goes through, the trace id
+ * equal to _count), counters move when a run goes through, the ready
+ * queue's gauges follow work no worker takes, the trace id
  * sent as a W3C traceparent comes back in X-Trace-Id and shows in the
  * JSON log lines of all three daemons, every JSON log line carries the
  * fields it must, and a scrape while a daemon stops never crashes it.
@@ -855,6 +856,45 @@ test_trace_in_logs(void **state)
 	free(job);
 }
 
+static void
+test_queue_gauges(void **state)
+{
+	struct api_stack	 s;
+	struct api_resp		 r;
+	struct expo		 o;
+	char			 path[128];
+	char			*job;
+	double			 age;
+
+	(void)state;
+	start_stack(&s, "metrics_queue", 0);	/* no worker: work waits */
+	job = api_create_job(&s, "{\"job_name\":\"q\",\"tasks\":[{"
+	    "\"extractor_config\":{\"type\":\"noop\"}}]}");
+	wait_metric(s.ohealth, "ork_orchestrator_leader", "", 1, &o);
+	assert_true(expo_value(&o, "ork_queue_depth", "") == 0);
+	expo_free(&o);
+	snprintf(path, sizeof(path), "/jobs/%s/run", job);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(api_call(&s, "POST", path, s.admin, NULL, &r),
+		    201);
+		api_resp_free(&r);
+	}
+	/* read at most once a second: the new value comes within ~1 s */
+	wait_metric(s.ohealth, "ork_queue_depth", "", 3, &o);
+	assert_true(expo_value(&o, "ork_queue_depth", "") == 3);
+	age = expo_value(&o, "ork_queue_oldest_age_seconds", "");
+	assert_true(age >= 0 && age < 60);
+	expo_free(&o);
+	h_sleep_ms(1500);
+	scrape(s.ohealth, &o);
+	assert_true(expo_value(&o, "ork_queue_oldest_age_seconds", "") >=
+	    age + 1);
+	assert_true(expo_value(&o, "ork_runs_triggered_total",
+	    "triggered_by=\"manual\"") == 3);
+	expo_free(&o);
+	free(job);
+}
+
 /* A client scraping as fast as it can while the daemons stop. */
 struct scraper {
 	int		 ports[2];
@@ -914,6 +954,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_metrics_move, api_teardown),
 		cmocka_unit_test_teardown(test_trace_in_logs, api_teardown),
+		cmocka_unit_test_teardown(test_queue_gauges, api_teardown),
 		cmocka_unit_test_teardown(test_scrape_while_stopping,
 		    api_teardown),
 	};
