@@ -195,6 +195,32 @@ test_page_revalidated(void **state)
 	assert_int_equal(api_call_ct(&stack, "GET", "/ui/style.css", NULL,
 	    "", NULL, 0, extra, &r), 200);
 	api_resp_free(&r);
+	/* a weak comparison and "*" match; malformed lists do not */
+	{
+		static char	 longv[4096];
+		char		 weak[192];
+		const char	*cases[][2] = {
+			{ weak, "304" }, { "If-None-Match: *", "304" },
+			{ "If-None-Match: ,, ,", "200" },
+			{ "If-None-Match: W/", "200" },
+			{ "If-None-Match: \"", "200" },
+			{ longv, "200" },
+		};
+
+		snprintf(weak, sizeof(weak), "If-None-Match: W/%s", etag);
+		memset(longv, 'x', sizeof(longv) - 1);
+		memcpy(longv, "If-None-Match: \"", 16);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *one[] = { cases[i][0], NULL };
+			long	    want = strtol(cases[i][1], NULL, 10);
+
+			if (api_call_ct(&stack, "GET", "/ui/app.js", NULL, "",
+			    NULL, 0, one, &r) != want)
+				fail_msg("%.40s: %ld, want %ld", cases[i][0],
+				    r.status, want);
+			api_resp_free(&r);
+		}
+	}
 	assert_int_equal(api_call(&stack, "HEAD", "/", NULL, NULL, &r), 200);
 	assert_true(r.body == NULL || r.body[0] == '\0');
 	api_header(&r, "Content-Length", v, sizeof(v));
