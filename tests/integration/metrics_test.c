@@ -463,6 +463,63 @@ expo_zero(const struct expo *e, const char *name, const char *labels)
 	return v < 0 ? 0 : v;
 }
 
+/* The parser itself: it takes a good text and refuses bad ones. */
+static void
+test_parser(void **state)
+{
+	static const char good[] =
+	    "# HELP a_total A.\n# TYPE a_total counter\n"
+	    "a_total{x=\"q\\\"\\\\\\n\"} 3\n"
+	    "# TYPE h histogram\n"
+	    "h_bucket{le=\"0.5\"} 1\nh_bucket{le=\"+Inf\"} 2\n"
+	    "h_sum 1.5e0\nh_count 2\n# TYPE g gauge\ng NaN 1700000000\n";
+	/*
+	 * Each breaks one rule: no TYPE, no final newline, a negative
+	 * counter, a label twice, a bad escape, an unquoted value, a bad
+	 * value, two spaces, samples apart, TYPE twice, buckets not
+	 * cumulative, +Inf other than _count, le out of order, no _sum, le
+	 * outside a histogram, a bad name, an empty line.
+	 */
+	static const char *const bad[] = {
+		"a_total 1\n",
+		"# TYPE a counter\na 1",
+		"# TYPE a counter\na -1\n",
+		"# TYPE a counter\na{x=\"1\",x=\"2\"} 1\n",
+		"# TYPE a counter\na{x=\"\\t\"} 1\n",
+		"# TYPE a counter\na{x=1} 1\n",
+		"# TYPE a counter\na 1x\n",
+		"# TYPE a counter\na  1\n",
+		"# TYPE a gauge\n# TYPE b gauge\na 1\nb 1\na 2\n",
+		"# TYPE a gauge\n# TYPE a gauge\na 1\n",
+		"# TYPE a histogram\na_bucket{le=\"1\"} 2\n"
+		    "a_bucket{le=\"+Inf\"} 1\na_sum 1\na_count 1\n",
+		"# TYPE a histogram\na_bucket{le=\"+Inf\"} 2\n"
+		    "a_sum 1\na_count 3\n",
+		"# TYPE a histogram\na_bucket{le=\"2\"} 1\n"
+		    "a_bucket{le=\"1\"} 1\na_bucket{le=\"+Inf\"} 1\n"
+		    "a_sum 1\na_count 1\n",
+		"# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n"
+		    "a_count 1\n",
+		"# TYPE a gauge\na{le=\"1\"} 1\n",
+		"# TYPE 1a gauge\n1a 1\n",
+		"# TYPE a gauge\n\na 1\n",
+	};
+	struct expo	e;
+	char		why[512];
+
+	(void)state;
+	if (expo_parse(good, &e, why, sizeof(why)) != 0)
+		fail_msg("good text refused: %s", why);
+	assert_true(expo_value(&e, "a_total", "x=\"q\\\"\\\\\\n\"") == 3);
+	assert_true(expo_value(&e, "h_count", "") == 2);
+	expo_free(&e);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (expo_parse(bad[i], &e, why, sizeof(why)) == 0)
+			fail_msg("bad text %zu accepted: %s", i, bad[i]);
+		expo_free(&e);
+	}
+}
+
 /* ---- the stack ---------------------------------------------------- */
 
 static const char *const json_env[] = { "ORK_LOG_FORMAT=json",
@@ -952,6 +1009,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parser),
 		cmocka_unit_test_teardown(test_metrics_move, api_teardown),
 		cmocka_unit_test_teardown(test_trace_in_logs, api_teardown),
 		cmocka_unit_test_teardown(test_queue_gauges, api_teardown),
