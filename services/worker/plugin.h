@@ -137,6 +137,13 @@ int	schema_fits(enum schema_type type, const char *v, size_t len);
 enum schema_type schema_widened(enum schema_type type, const char *v,
 	    size_t len);
 
+/*
+ * schema_parse_timestamp reads an ISO 8601 date or timestamp (a zone
+ * optional: none is UTC) into microseconds since 1970 UTC; ORK_EINVAL
+ * when v is not one.
+ */
+int	schema_parse_timestamp(const char *v, size_t len, int64_t *us);
+
 /* schema_type_name is the type's name in loader_config.columns. */
 const char *schema_type_name(enum schema_type type);
 

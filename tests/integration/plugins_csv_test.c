@@ -795,6 +795,9 @@ test_types_postgres(void **state)
 	    "|| ':' || min(qty) FILTER (WHERE id = 4) FROM widened", NULL, v,
 	    sizeof(v));
 	assert_string_equal(v, "5002:lots:8");
+	q1(dconn, "SELECT extract(epoch FROM at)::bigint FROM widened WHERE "
+	    "id = 5002", NULL, v, sizeof(v));
+	assert_string_equal(v, "1767222000");
 	q1(conn, "SELECT string_agg(line, '|' ORDER BY logged_at) FROM "
 	    "task_logs l JOIN task_runs t USING (task_run_id) WHERE t.run_id = "
 	    "$1 AND line LIKE '%widened%'", run, v, sizeof(v));
@@ -907,6 +910,10 @@ test_types_duckdb(void **state)
 	    "id > 5000) || ':' || (SELECT count(*) FROM information_schema."
 	    "tables WHERE table_name = 'strict') FROM widened", v, sizeof(v));
 	assert_string_equal(v, "5002:lots:0");
+	/* an offset is kept: 00:00+01:00 is 23:00 UTC the day before */
+	duck_value(duck, "SELECT epoch(\"at\") FROM widened WHERE id = 5002",
+	    v, sizeof(v));
+	assert_string_equal(v, "1767222000.0");
 }
 
 /* inc_csv writes rows "id,seq,v" from a list of triples. */

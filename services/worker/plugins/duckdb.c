@@ -58,6 +58,8 @@ struct dk_load {
 	int			 checked;	/* this load created the table */
 	int64_t			 rows_written;
 	char			 cursor_key[96];	/* "": not incremental */
+	unsigned char		*tz;	/* per column: TIMESTAMPTZ */
+	size_t			 ntz;
 };
 
 /* dk_type is the DuckDB type of a column type. */
@@ -160,6 +162,7 @@ dk_close(void *state)
 	strbuf_free(&l->columns);
 	strbuf_free(&l->updates);
 	schema_free(&l->types);
+	free(l->tz);
 	free(l);
 }
 
@@ -331,6 +334,30 @@ key_listed(const cJSON *pk, const char *name)
 	return 0;
 }
 
+/*
+ * tz_columns notes which of the appender's columns are TIMESTAMPTZ: the
+ * appender's own cast from text drops a value's UTC offset, so those
+ * values are parsed here and appended as instants.
+ */
+static int
+tz_columns(struct dk_load *l, const struct batch *b)
+{
+	idx_t n = duckdb_appender_column_count(l->app);
+
+	free(l->tz);
+	l->ntz = 0;
+	if ((l->tz = calloc(b->ncols, 1)) == NULL)
+		return ORK_ENOMEM;
+	l->ntz = b->ncols;
+	for (idx_t i = 0; i < n && i < b->ncols; i++) {
+		duckdb_logical_type t = duckdb_appender_column_type(l->app, i);
+
+		l->tz[i] = duckdb_get_type_id(t) == DUCKDB_TYPE_TIMESTAMP_TZ;
+		duckdb_destroy_logical_type(&t);
+	}
+	return 0;
+}
+
 /* appender_start makes the appender for the target or staging table. */
 static int
 appender_start(struct dk_load *l, const struct batch *b)
@@ -339,7 +366,7 @@ appender_start(struct dk_load *l, const struct batch *b)
 		if (duckdb_appender_create_ext(l->con, "temp", "main",
 		    "_ork_stage", &l->app) == DuckDBError)
 			goto fail;
-		return 0;
+		return tz_columns(l, b);
 	}
 	if (duckdb_appender_create(l->con, l->schema[0] != '\0' ?
 	    l->schema : NULL, l->table, &l->app) == DuckDBError)
@@ -348,7 +375,7 @@ appender_start(struct dk_load *l, const struct batch *b)
 		if (duckdb_appender_add_column(l->app, b->cols[i]) ==
 		    DuckDBError)
 			goto fail;
-	return 0;
+	return tz_columns(l, b);
 fail:
 	snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: could "
 	    "not start appending: %s", l->app != NULL ?
@@ -540,10 +567,24 @@ dk_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 		for (size_t col = 0; col < b->ncols; col++) {
 			size_t		 len;
 			const char	*v = batch_value(b, row, col, &len);
-			duckdb_state	 s = v == NULL ?
-			    duckdb_append_null(l->app) :
-			    duckdb_append_varchar_length(l->app, v, len);
+			duckdb_state	 s;
+			int64_t		 us;
 
+			if (v == NULL)
+				s = duckdb_append_null(l->app);
+			else if (col < l->ntz && l->tz[col] &&
+			    schema_parse_timestamp(v, len, &us) == 0) {
+				duckdb_timestamp	ts = { us };
+				duckdb_value		dv =
+				    duckdb_create_timestamp_tz(ts);
+
+				if (dv == NULL)
+					return ORK_ENOMEM;
+				s = duckdb_append_value(l->app, dv);
+				duckdb_destroy_value(&dv);
+			} else
+				s = duckdb_append_varchar_length(l->app, v,
+				    len);
 			if (s == DuckDBError)
 				goto fail;
 		}

@@ -16,7 +16,6 @@
  * numbers when both are, as instants when both are ISO 8601 dates or
  * timestamps, and byte by byte otherwise.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,20 +51,24 @@ int_syntax(const char *v, size_t len, size_t *digits)
 	return 1;
 }
 
+/* fits_integer: int_syntax within 64 bits (checked without strtoll). */
 static int
 fits_integer(const char *v, size_t len)
 {
-	char		 buf[NUM_TEXT_MAX];
-	char		*end;
-	size_t		 d;
+	static const char	max[] = "9223372036854775807";
+	size_t			d, n;
 
-	if (!int_syntax(v, len, &d) || len >= sizeof(buf))
+	if (!int_syntax(v, len, &d))
 		return 0;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	errno = 0;
-	(void)strtoll(buf, &end, 10);
-	return errno == 0 && *end == '\0';
+	while (d + 1 < len && v[d] == '0')	/* leading zeros */
+		d++;
+	n = len - d;
+	if (n != sizeof(max) - 1)
+		return n < sizeof(max) - 1;
+	/* 19 digits: at most max, or max + 1 when negative */
+	if (v[0] == '-' && memcmp(v + d, "9223372036854775808", n) == 0)
+		return 1;
+	return memcmp(v + d, max, n) <= 0;
 }
 
 /* num_syntax: [+-](digits[.digits]|.digits)[(e|E)[+-]digits] */
@@ -116,11 +119,18 @@ parse_double(const char *v, size_t len, double *out)
 	return 0;
 }
 
+/*
+ * fits_double: num_syntax, and finite; without an exponent fewer than
+ * 300 digits cannot overflow, so strtod runs only for the rest.
+ */
 static int
 fits_double(const char *v, size_t len)
 {
 	double d;
 
+	if (len < 300 && memchr(v, 'e', len) == NULL &&
+	    memchr(v, 'E', len) == NULL)
+		return num_syntax(v, len);
 	return parse_double(v, len, &d) == 0;
 }
 
@@ -181,7 +191,9 @@ parse_time(const char *v, size_t len, long long *us, int *has_time,
 	    !digits(v, len, &i, 2, &mo) || i >= len || v[i++] != '-' ||
 	    !digits(v, len, &i, 2, &d))
 		return ORK_EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 &&
+	    y % 400 != 0))))
 		return ORK_EINVAL;
 	if (i < len && (v[i] == 'T' || v[i] == ' ')) {
 		i++;
@@ -227,6 +239,18 @@ parse_time(const char *v, size_t len, long long *us, int *has_time,
 		return ORK_EINVAL;
 	*us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
 	    sign * (zh * 3600 + zm * 60)) * 1000000LL) + frac;
+	return 0;
+}
+
+int
+schema_parse_timestamp(const char *v, size_t len, int64_t *us)
+{
+	long long	t;
+	int		has_time, has_zone;
+
+	if (parse_time(v, len, &t, &has_time, &has_zone) != 0)
+		return ORK_EINVAL;
+	*us = (int64_t)t;
 	return 0;
 }
 
