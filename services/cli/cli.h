@@ -182,12 +182,12 @@ int	client_call(struct client *c, const char *method, const char *path,
  * to on_line (without its line break); on_line returns 0 to go on, 1
  * to stop.  Lines are at most CLI_SSE_LINE_MAX.  extra_header may be
  * NULL.  Returns CLI_EXIT_OK when on_line stopped it or the server
- * closed the stream, or an exit code after printing why (connected is
- * set once the server answered 200).
+ * closed the stream, or an exit code after printing why; *status is the
+ * HTTP status of the answer (0: none).
  */
 int	client_stream(struct client *c, const char *path,
 	    const char *extra_header, int (*on_line)(void *, const char *,
-	    size_t), void *arg, int *connected);
+	    size_t), void *arg, long *status);
 
 /*
  * client_escape writes s percent-encoded for a query into out.

@@ -382,7 +382,7 @@ on_stream(char *p, size_t size, size_t n, void *arg)
 
 int
 client_stream(struct client *c, const char *path, const char *extra_header,
-    int (*on_line)(void *, const char *, size_t), void *arg, int *connected)
+    int (*on_line)(void *, const char *, size_t), void *arg, long *status)
 {
 	struct curl_slist	*h;
 	struct stream		 st;
@@ -392,7 +392,7 @@ client_stream(struct client *c, const char *path, const char *extra_header,
 	int			 rc;
 
 	memset(&st, 0, sizeof(st));
-	*connected = 0;
+	*status = 0;
 	errbuf[0] = '\0';
 	if (snprintf(url, sizeof(url), "%s%s", c->url, path) >=
 	    (int)sizeof(url)) {
@@ -421,7 +421,7 @@ client_stream(struct client *c, const char *path, const char *extra_header,
 	free(st.line);
 	if (st.status == 0)
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &st.status);
-	*connected = st.status == 200;
+	*status = st.status;
 	if (st.stopped) {
 		free(st.err.buf);
 		return CLI_EXIT_OK;

@@ -340,7 +340,8 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 	struct client_resp	 r;
 	const char		*job;
 	char			 path[256], id[UTIL_UUID_LEN + 1], hdr[64];
-	int			 rc, connected, tries = 0, ever = 0;
+	long			 status;
+	int			 rc, tries = 0, ever = 0;
 
 	if ((rc = args_parse("watch", watch_flags, argc, argv, 0, 1, &a)) != 0)
 		return rc;
@@ -384,19 +385,32 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 			    w->last_id);
 		w->datalen = 0;
 		rc = client_stream(cli->client, path, hdr[0] ? hdr : NULL,
-		    on_line, w, &connected);
+		    on_line, w, &status);
 		if (w->ended) {
 			rc = w->result;
 			break;
 		}
-		if (connected) {
+		if (status == 200) {
 			ever = 1;
 			tries = 0;
 		}
-		/* Refusals end it; a lost connection is tried again. */
-		if (!ever || (rc != CLI_EXIT_OK && rc != CLI_EXIT_UNREACHABLE) ||
-		    ++tries > WATCH_RETRIES_MAX)
+		/*
+		 * Refusals end it; a lost connection, or a server busy or
+		 * restarting (5xx), is tried again.
+		 */
+		if (!ever || (rc != CLI_EXIT_OK && rc != CLI_EXIT_UNREACHABLE &&
+		    status < 500)) {
+			if (tries > 0)	/* the client was quiet */
+				fprintf(stderr, "ork: %s refused the event "
+				    "stream again (status %ld)\n", cli->url,
+				    status);
 			break;
+		}
+		if (++tries > WATCH_RETRIES_MAX) {
+			fprintf(stderr, "ork: gave up reconnecting to %s after %d "
+			    "attempts\n", cli->url, WATCH_RETRIES_MAX);
+			break;
+		}
 		if (tries == 1)
 			fprintf(stderr, "ork: the event stream ended; "
 			    "reconnecting\n");

@@ -1178,6 +1178,24 @@ test_runs(void **state)
 			log = h_read_file(p.log);
 			fail_msg("ork watch printed: %s", log ? log : "");
 		}
+		/* ork-api restarts: the stream comes back where it was */
+		h_kill(&st.api);
+		h_sleep_ms(500);
+		api_start_api(&st, "cli_runs-api2", NULL, NULL);
+		run_quiet("greet", run2, sizeof(run2));
+		assert_true(api_wait_run(&st, run2, "success", 20000));
+		/* a run and its task each print "greet  success" */
+		for (int waited = 0; h_log_count(&p, "greet  success") < 4 &&
+		    waited < 10000; waited += 100)
+			h_sleep_ms(100);
+		log = h_read_file(p.log);
+		assert_non_null(log);
+		if (h_log_count(&p, "greet  success") != 4 ||
+		    strstr(log, "reconnecting") == NULL ||
+		    strstr(log, "reconnected") == NULL)
+			fail_msg("ork watch printed: %s", log);
+		/* each event once: the reconnection asked from the last id */
+		assert_int_equal(h_log_count(&p, "greet  queued"), 2);
 		h_kill(&p);
 		free(log);
 	}
