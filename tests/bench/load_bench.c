@@ -12,8 +12,10 @@
  *   Parquet -> postgres  rows/s
  *   http -> duckdb       records/s, from a civetweb server in this process
  *                        serving pages of 1,000 JSON records
- * Every reference loads into a table of the same shape ork creates (text
- * or VARCHAR columns).  ork's figure is the task's own time (task start
+ * Every reference loads into a table of the same shape as the one ork
+ * created (the column types it inferred from the first batch; for
+ * Parquet into DuckDB, the file's own).  ork's figure is the task's own
+ * time (task start
  * to finish in the state store), beside the whole trigger-to-finish time.
  *
  * Prints one JSON object.  Sizes: ORK_BENCH_LOAD_ROWS (1000000),
@@ -246,15 +248,41 @@ psql_copy(const char *csv)
 	return (double)(util_mono_ms() - t0) / 1000.0;
 }
 
-static double
-duck_native(const char *file, const char *reader, const char *path)
+/* duck_shape writes the column definitions of table t in a file. */
+static void
+duck_shape(const char *file, char *buf, size_t len)
 {
-	char	sql[3 * H_PATH_MAX];
+	duckdb_database		 d;
+	duckdb_connection	 c;
+	duckdb_result		 r;
+	char			*v;
+
+	assert_int_equal(duckdb_open(file, &d), DuckDBSuccess);
+	assert_int_equal(duckdb_connect(d, &c), DuckDBSuccess);
+	assert_int_equal(duckdb_query(c, "SELECT string_agg('\"' || "
+	    "column_name || '\" ' || data_type, ', ' ORDER BY "
+	    "ordinal_position) FROM information_schema.columns WHERE "
+	    "table_name = 't'", &r), DuckDBSuccess);
+	v = duckdb_value_varchar(&r, 0, 0);
+	assert_non_null(v);
+	snprintf(buf, len, "%s", v);
+	duckdb_free(v);
+	duckdb_destroy_result(&r);
+	duckdb_disconnect(&c);
+	duckdb_close(&d);
+}
+
+/* duck_native loads with DuckDB's reader into a table like ork's. */
+static double
+duck_native(const char *file, const char *ork_file, const char *reader,
+    const char *path)
+{
+	char	sql[3 * H_PATH_MAX], shape[1024];
 	int64_t	t0;
 
-	duck_exec(file, "CREATE TABLE ref (id VARCHAR, name VARCHAR, amount "
-	    "VARCHAR, qty VARCHAR, flag VARCHAR, created_at VARCHAR, category "
-	    "VARCHAR, note VARCHAR)");
+	duck_shape(ork_file, shape, sizeof(shape));
+	snprintf(sql, sizeof(sql), "CREATE TABLE ref (%s)", shape);
+	duck_exec(file, sql);
 	snprintf(sql, sizeof(sql), "INSERT INTO ref SELECT * FROM %s('%s')",
 	    reader, path);
 	t0 = util_mono_ms();
@@ -306,8 +334,7 @@ bench(void **state)
 	    "{\"env\": \"ORK_BENCH_DEST\"}, \"table_name\": \"ork_csv\"}");
 	csv_pg = ork_load("csv to postgres", ex, lo);
 	assert_int_equal(pg_count("ork_csv"), rows);
-	pg_exec("CREATE TABLE ref_csv (id text, name text, amount text, qty "
-	    "text, flag text, created_at text, category text, note text)");
+	pg_exec("CREATE TABLE ref_csv (LIKE ork_csv)");
 	ref_pg = psql_copy(csv);
 	assert_int_equal(pg_count("ref_csv"), rows);
 
@@ -316,7 +343,7 @@ bench(void **state)
 	    "\"table_name\": \"t\"}", d1);
 	csv_dk = ork_load("csv to duckdb", ex, lo);
 	assert_int_equal(duck_count(d1, "t"), rows);
-	ref_csv_dk = duck_native(d2, "read_csv", csv);
+	ref_csv_dk = duck_native(d2, d1, "read_csv", csv);
 	assert_int_equal(duck_count(d2, "ref"), rows);
 
 	/* Parquet -> duckdb, and read_parquet */
@@ -326,7 +353,7 @@ bench(void **state)
 	    "\"table_name\": \"t\"}", d3);
 	pq_dk = ork_load("parquet to duckdb", ex, lo);
 	assert_int_equal(duck_count(d3, "t"), rows);
-	ref_pq_dk = duck_native(d4, "read_parquet", pq);
+	ref_pq_dk = duck_native(d4, d3, "read_parquet", pq);
 	assert_int_equal(duck_count(d4, "ref"), rows);
 
 	/* Parquet -> postgres */
