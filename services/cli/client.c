@@ -165,7 +165,8 @@ server_message(const struct client_resp *r, char *buf, size_t len)
 	else if (msg != NULL)
 		snprintf(buf, len, "%s", msg);
 	else
-		snprintf(buf, len, "the server answered %ld", r->status);
+		snprintf(buf, len, "the server answered %ld without saying why",
+		    r->status);
 }
 
 /* fail_status says why r failed and returns its exit code. */
@@ -322,6 +323,17 @@ call(struct client *c, const char *method, const char *path,
 	if (cc != CURLE_OK)
 		return unreachable(c, path, cc, errbuf);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (!(r->status >= 200 && r->status < 300) && r->status != ok_status) {
+		/* a refusal: its status says what it is, JSON or not */
+		struct json_limits	lim = { CLI_BODY_MAX, CLIENT_JSON_DEPTH,
+		    CLIENT_JSON_STRING };
+		struct json_err		e;
+
+		if (r->len > 0 && json_parse(r->body, r->len, &lim, &r->json,
+		    &e) != 0)
+			r->json = NULL;
+		return fail_status(c, r);
+	}
 	if ((rc = parse_body(url, r)) != 0)
 		return rc;
 	if (r->json != NULL && !cJSON_IsObject(r->json)) {
@@ -330,9 +342,7 @@ call(struct client *c, const char *method, const char *path,
 		    "JSON object\n", url, r->status);
 		return CLI_EXIT_FAILED;
 	}
-	if ((r->status >= 200 && r->status < 300) || r->status == ok_status)
-		return CLI_EXIT_OK;
-	return fail_status(c, r);
+	return CLI_EXIT_OK;
 }
 
 /* ---- streams -------------------------------------------------------- */

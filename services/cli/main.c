@@ -303,6 +303,15 @@ take_globals(int argc, char **argv, struct globals *g, char **rest,
 	return 0;
 }
 
+/* env returns a variable of the environment, NULL when unset or empty. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
 /*
  * settings works out the server and the token: flags, then the
  * environment, then the config file.  The file's token is only sent to
@@ -331,12 +340,12 @@ settings(struct cli *cli, const struct globals *g, const char *cmd)
 	if (conf.loose && conf.token[0] != '\0')
 		fprintf(stderr, "ork: warning: others may read the token in %s "
 		    "(chmod 600 it)\n", cli->conf_path);
-	if (url == NULL && (url = getenv("ORK_URL")) != NULL && url[0] != '\0')
+	if (url == NULL && (url = env("ORK_URL")) != NULL)
 		src_url = "ORK_URL";
 	else if (url == NULL && conf.url[0] != '\0') {
 		url = conf.url;
 		src_url = "the config file";
-	} else if (url == NULL || url[0] == '\0') {
+	} else if (url == NULL) {
 		url = CLI_DEFAULT_URL;
 		src_url = "the default";
 	}
@@ -349,8 +358,7 @@ settings(struct cli *cli, const struct globals *g, const char *cmd)
 	n = strlen(cli->url);
 	while (n > 0 && cli->url[n - 1] == '/')
 		cli->url[--n] = '\0';
-	if (token == NULL && (token = getenv("ORK_TOKEN")) != NULL &&
-	    token[0] != '\0')
+	if (token == NULL && (token = env("ORK_TOKEN")) != NULL)
 		src_tok = "ORK_TOKEN";
 	else if (token == NULL && conf.token[0] != '\0') {
 		char	cu[CLI_URL_MAX + 1];
@@ -363,7 +371,7 @@ settings(struct cli *cli, const struct globals *g, const char *cmd)
 		token = strcmp(cu, cli->url) == 0 ? conf.token : NULL;
 		src_tok = "the config file";
 	}
-	if (token != NULL && token[0] != '\0') {
+	if (token != NULL) {
 		if (!conf_valid_token(token)) {
 			fprintf(stderr, "ork: %s: a token is 1 to %d printable "
 			    "characters without spaces\n", src_tok,

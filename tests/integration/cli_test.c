@@ -570,6 +570,10 @@ test_usage(void **state)
 	    (const char *const []){ "jobs", "list", NULL });
 	contains(o.err, "http://127.0.0.1:1 ");
 	ork_out_free(&o);
+	expect_rc(&o, 5, NULL, (const char *const []){ "ORK_URL=", NULL },
+	    (const char *const []){ "jobs", "list", NULL });
+	contains(o.err, "http://127.0.0.1:1 ");	/* empty is unset */
+	ork_out_free(&o);
 	unlink(path);
 }
 
@@ -675,7 +679,12 @@ test_bad_answers(void **state)
 	f.head = "HTTP/1.1 500 Internal Server Error\r\n";
 	f.body = "<html>oops</html>";
 	EXPECT(&o, 1, "--token", "t", "runs", "list");
-	contains(o.err, "not valid JSON");
+	contains(o.err, "answered 500");
+	ork_out_free(&o);
+	f.head = "HTTP/1.1 404 Not Found\r\n";
+	EXPECT(&o, 3, "--token", "t", "runs", "get", "01a208db-022f-7608-abc6-"
+	    "d37dc0c5113c");
+	contains(o.err, "answered 404");
 	ork_out_free(&o);
 	f.head = "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n";
 	f.body = "{\"error\": {\"code\": \"forbidden\", \"message\": \"needs "
