@@ -176,6 +176,17 @@ const steps = [
     const stored = await page.evaluate(() => sessionStorage.getItem('ork.token'));
     check(stored && stored.startsWith('ork_'), 'no token in sessionStorage after signing in');
     await waitFor('the live indicator', async () => (await page.locator('#live').textContent()) === 'Live');
+    // the first Tab stop skips to the content, and leaves the address alone
+    await page.evaluate(() => {
+      document.body.tabIndex = -1;
+      document.body.focus();
+      document.body.removeAttribute('tabindex');
+    });
+    await page.keyboard.press('Tab');
+    check(await page.evaluate(() => document.activeElement.className) === 'skip', 'the first Tab stop is not the skip link');
+    await page.keyboard.press('Enter');
+    check(await page.evaluate(() => document.activeElement.id) === 'main', 'the skip link does not reach the content');
+    check(new URL(page.url()).hash === '#/', `the skip link changed the address to ${page.url()}`);
     // survives only if the page is never loaded again
     await page.evaluate(() => { window.__ork_web_test = 'same page'; });
   }],

@@ -881,6 +881,11 @@ function notFoundView(message) {
 async function boot() {
   onUnauthorized(() => endSession('Your session has ended: sign in again.'));
   document.getElementById('logout').addEventListener('click', signOut);
+  // the hash is the router's: the skip link moves the focus instead
+  document.querySelector('.skip').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    main().focus();
+  });
   window.addEventListener('hashchange', () => {
     route();
     if (state.view) focusHeading(state.view.node);
