@@ -69,10 +69,7 @@ ask(const char *prompt, int echo, char *buf, size_t len)
 		    "--username and --password-stdin\n", strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		close(fd);
-		return CLI_EXIT_USAGE;
-	}
+	/* Echo goes off before the prompt shows: nothing typed is seen. */
 	if (!echo && tcgetattr(fd, &tty_saved) == 0) {
 		t = tty_saved;
 		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
@@ -80,11 +77,14 @@ ask(const char *prompt, int echo, char *buf, size_t len)
 		signal(SIGINT, restore_echo);
 		signal(SIGTERM, restore_echo);
 		signal(SIGHUP, restore_echo);
-		(void)tcsetattr(fd, TCSAFLUSH, &t);
+		(void)tcsetattr(fd, TCSANOW, &t);
 	}
-	rc = read_line(fd, buf, len);
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		rc = -1;
+	else
+		rc = read_line(fd, buf, len);
 	if (tty_fd >= 0) {
-		(void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
+		(void)tcsetattr(fd, TCSANOW, &tty_saved);
 		tty_fd = -1;
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);

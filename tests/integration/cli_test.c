@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <pthread.h>
 #include <regex.h>
 #include <sys/socket.h>
@@ -183,8 +184,76 @@ ork_env(struct ork_out *o, const char *stdin_text, const char *const *env,
 	return o->rc;
 }
 
-#define ORK(o, ...) ork_env((o), NULL, NULL, \
-	(const char *const []){ __VA_ARGS__, NULL })
+/*
+ * ork_tty runs ork on a terminal (a pty: its stdout, stderr and
+ * /dev/tty), answering each prompt of talk ({"Prompt: ", "reply\n",
+ * ..., NULL}) when it appears; o->out gets all the terminal showed
+ * (what was typed with echo on, too).
+ */
+static int
+ork_tty(struct ork_out *o, const char *const *env, const char *const *args,
+    const char *const *talk)
+{
+	char		 bin[H_PATH_MAX], buf[4096];
+	const char	*argv[48];
+	size_t		 olen = 0, from = 0;
+	int		 fd, n = 0, status;
+	long		 waited = 0;
+	pid_t		 pid;
+
+	memset(o, 0, sizeof(*o));
+	o->out = strdup("");
+	o->err = strdup("");
+	h_bin("ork", bin, sizeof(bin));
+	argv[n++] = bin;
+	for (; args != NULL && *args != NULL && n < 47; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = forkpty(&fd, NULL, NULL, NULL);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char xdg[H_PATH_MAX + 32];
+
+		unsetenv("ORK_TOKEN");
+		unsetenv("NO_COLOR");
+		setenv("ORK_URL", ork_url, 1);
+		snprintf(xdg, sizeof(xdg), "%s/xdg", ork_home);
+		setenv("XDG_CONFIG_HOME", xdg, 1);
+		for (; env != NULL && *env != NULL; env++)
+			putenv((char *)(uintptr_t)*env);
+		execv(bin, (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd	 pf = { fd, POLLIN, 0 };
+		ssize_t		 got;
+		int		 r = poll(&pf, 1, 100);
+		const char	*p;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 && (waited += 100) > ORK_TIMEOUT_MS) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (r == 0)
+			continue;
+		got = read(fd, buf, sizeof(buf));
+		if (got <= 0)
+			break;		/* EIO: the child closed the terminal */
+		append(&o->out, &olen, buf, (size_t)got);
+		if (talk != NULL && *talk != NULL &&
+		    (p = strstr(o->out + from, talk[0])) != NULL) {
+			(void)!write(fd, talk[1], strlen(talk[1]));
+			from = (size_t)(p - o->out) + strlen(talk[0]);
+			talk += 2;
+		}
+	}
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	o->rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return o->rc;
+}
 
 /* expect runs ork and checks its exit code, saying what it printed. */
 static void
@@ -951,6 +1020,22 @@ test_jobs(void **state)
 	snapshot("jobs_list", o.out);
 	assert_null(strchr(o.out, '\033'));	/* not a terminal: no colour */
 	ork_out_free(&o);
+	/* on a terminal: statuses in colour, unless NO_COLOR or --no-color */
+	assert_int_equal(ork_tty(&o, NULL, (const char *const []){ "jobs",
+	    "list", NULL }, NULL), 0);
+	contains(o.out, "\033[35mpaused\033[0m");
+	contains(o.out, "\033[32mactive\033[0m");
+	ork_out_free(&o);
+	assert_int_equal(ork_tty(&o, (const char *const []){ "NO_COLOR=1",
+	    NULL }, (const char *const []){ "jobs", "list", NULL }, NULL), 0);
+	contains(o.out, "paused");
+	assert_null(strchr(o.out, '\033'));
+	ork_out_free(&o);
+	assert_int_equal(ork_tty(&o, NULL, (const char *const []){ "jobs",
+	    "list", "--no-color", NULL }, NULL), 0);
+	contains(o.out, "paused");
+	assert_null(strchr(o.out, '\033'));
+	ork_out_free(&o);
 
 	/* unknown jobs: 3 */
 	EXPECT(&o, 3, "jobs", "get", "no such job");
@@ -1228,6 +1313,28 @@ test_admin(void **state)
 	contains(o.out, "log in");
 	ork_out_free(&o);
 	login();
+	/* on a terminal: the username is echoed, the password never */
+	assert_int_equal(ork_tty(&o, NULL, (const char *const []){ "login",
+	    NULL }, (const char *const []){ "Username: ", "admin\n",
+	    "Password: ", API_ADMIN_PASSWORD "\n", NULL }), 0);
+	contains(o.out, "Username: admin");
+	contains(o.out, "logged in to ");
+	assert_null(strstr(o.out, API_ADMIN_PASSWORD));
+	ork_out_free(&o);
+	/* a new user's password is asked twice, and must match */
+	assert_int_equal(ork_tty(&o, NULL, (const char *const []){ "users",
+	    "create", "tess", NULL }, (const char *const []){ "Password: ",
+	    "tess-password-1\n", "Again: ", "tess-password-2\n", NULL }), 2);
+	contains(o.out, "differ");
+	assert_null(strstr(o.out, "tess-password"));
+	ork_out_free(&o);
+	assert_int_equal(ork_tty(&o, NULL, (const char *const []){ "users",
+	    "create", "tess", NULL }, (const char *const []){ "Password: ",
+	    "tess-password-1\n", "Again: ", "tess-password-1\n", NULL }), 0);
+	contains(o.out, "created user \"tess\" (viewer)");
+	ork_out_free(&o);
+	EXPECT(&o, 0, "users", "delete", "tess");
+	ork_out_free(&o);
 	EXPECT(&o, 0, "status");
 	contains(o.out, "workers       active  (1 of 1)");
 	contains(o.out, "w1");
