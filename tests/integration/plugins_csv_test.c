@@ -798,6 +798,18 @@ test_types_postgres(void **state)
 	q1(dconn, "SELECT extract(epoch FROM at)::bigint FROM widened WHERE "
 	    "id = 5002", NULL, v, sizeof(v));
 	assert_string_equal(v, "1767222000");
+	/* merge widens its staging table with the target */
+	pg_loader(lo, sizeof(lo), "widened_merge", ", \"mode\": \"merge\", "
+	    "\"primary_key\": [\"id\"]");
+	job_create("types widened merge", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	col_types("widened_merge", v, sizeof(v));
+	assert_string_equal(v, "id:bigint,qty:text,price:double precision,"
+	    "ok:boolean,at:timestamp with time zone,note:text,code:text");
+	q1(dconn, "SELECT count(*) || ':' || max(qty) FILTER (WHERE id > 5000) "
+	    "FROM widened_merge", NULL, v, sizeof(v));
+	assert_string_equal(v, "5002:lots");
 	q1(conn, "SELECT string_agg(line, '|' ORDER BY logged_at) FROM "
 	    "task_logs l JOIN task_runs t USING (task_run_id) WHERE t.run_id = "
 	    "$1 AND line LIKE '%widened%'", run, v, sizeof(v));
