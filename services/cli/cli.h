@@ -209,12 +209,16 @@ struct table;
 struct table *table_new(int ncols, const char *const *headers);
 
 /*
- * table_add appends a row of ncols cells (copied; NULL prints "-").
- * color_col is the column to colour by status or -1.
+ * table_add appends a row of ncols cells (copied; NULL prints "-").  A
+ * table that could not grow drops rows and says so when printed.
  */
 void	table_add(struct table *t, const char *const *cells);
 
-/* table_print writes the table to stdout, aligned, and frees it. */
+/*
+ * table_print writes the table to stdout, aligned, and frees it (NULL:
+ * out of memory, said on stderr).  With color, the cells of the columns
+ * STATUS, STATE and LAST RUN get their status's colour.
+ */
 void	table_print(struct table *t, int color);
 
 /* out_status_color returns the ANSI colour of a status, or "". */
