@@ -355,11 +355,14 @@ BEGIN
 			    WITH ORDINALITY AS x(job, by, params, trace, slot,
 			    rkey, wait, i)
 		), ins AS (
+			-- created_at: when the run was made, not when the
+			-- transaction began (a slot's firing lag is read off it)
 			INSERT INTO job_runs (run_id, job_id, triggered_by,
-			    params, trace_id, scheduled_for, request_key)
+			    params, trace_id, scheduled_for, request_key,
+			    created_at)
 			SELECT x.run_id, x.job, x.by,
 			    coalesce(x.params, '{}'::jsonb), x.trace, x.slot,
-			    x.rkey
+			    x.rkey, clock_timestamp()
 			FROM x WHERE x.first IS NOT NULL
 			ORDER BY x.i
 			ON CONFLICT DO NOTHING
@@ -497,125 +500,121 @@ CREATE TRIGGER job_runs_slot_changed AFTER UPDATE OF status ON job_runs
 	OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION ork_slot_run_changed();
 
--- ork_fire: create the runs of cron slots of one job, oldest first
--- (p_slots in order), triggered_by p_by ('scheduled' or 'backfill').  A
--- slot that has a run already is left alone (o_existing) unless p_rerun.
--- While the job has max_active_runs unfinished slot runs, a new one waits
--- (o_waiting), or with overlap 'skip' a scheduled slot is recorded as a
--- skipped run (o_skipped); backfills always wait.  A job that does not
--- exist or has no tasks gets o_error and no runs.
-CREATE FUNCTION ork_fire(p_job uuid, p_slots timestamptz[], p_by text,
+-- ork_fire: create the runs of cron slots, oldest first per job, in a
+-- few statements whatever their number: p_jobs[k] fires slot p_slots[k],
+-- triggered_by p_by ('scheduled' or 'backfill').  A slot that has a run
+-- already is left alone (o_existing) unless p_rerun.  Beyond a job's
+-- max_active_runs unfinished slot runs, a new one waits (o_waiting), or
+-- with overlap 'skip' a scheduled slot is recorded as a skipped run
+-- (o_skipped); backfills always wait.  o_errors lists "job: error" of
+-- jobs without tasks.  The jobs' rows are locked first, so firing and
+-- admissions of one job never interleave.
+CREATE FUNCTION ork_fire(p_jobs uuid[], p_slots timestamptz[], p_by text,
     p_rerun boolean)
 RETURNS TABLE (o_created integer, o_waiting integer, o_skipped integer,
-    o_existing integer, o_error text)
+    o_existing integer, o_errors text[])
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-	v_max integer;
-	v_overlap text;
-	v_active integer;
-	v_slot timestamptz;
-	v_wait boolean;
-	v_run uuid;
-	v_created boolean;
-	v_trace text;
+	v_total integer := coalesce(array_length(p_slots, 1), 0);
+	v_jobs uuid[];
+	v_slots timestamptz[];
+	v_wait boolean[];
+	v_n integer;
+	v_skipped integer;
+	v_considered integer;
+	d_jobs uuid[];
+	d_slots timestamptz[];
+	d_full boolean[];
+	d_skip boolean[];
+	d_lim integer[];
 BEGIN
-	o_created := 0;
-	o_waiting := 0;
-	o_skipped := 0;
-	o_existing := 0;
-	SELECT max_active_runs, overlap INTO v_max, v_overlap
-	FROM job_definitions WHERE job_id = p_job FOR UPDATE;
-	IF NOT FOUND THEN
-		o_error := 'not_found';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-	SELECT count(*) INTO v_active FROM job_active_runs
-	WHERE job_id = p_job AND NOT waiting;
-	FOREACH v_slot IN ARRAY coalesce(p_slots, '{}'::timestamptz[]) LOOP
-		IF NOT p_rerun AND EXISTS (SELECT 1 FROM job_runs
-		    WHERE job_id = p_job AND scheduled_for = v_slot) THEN
-			o_existing := o_existing + 1;
-			CONTINUE;
-		END IF;
-		v_wait := v_active >= v_max;
-		IF v_wait AND p_by = 'scheduled' AND v_overlap = 'skip' THEN
-			INSERT INTO job_runs (job_id, status, triggered_by,
-			    scheduled_for, finished_at, error_message)
-			VALUES (p_job, 'skipped', p_by, v_slot, now(),
-			    format('skipped: %s of at most %s runs were active '
-			    '(overlap skip)', v_active, v_max))
-			ON CONFLICT DO NOTHING
-			RETURNING run_id INTO v_run;
-			IF FOUND THEN
-				INSERT INTO events (kind, job_id, run_id,
-				    status)
-				VALUES ('run', p_job, v_run, 'skipped');
-				o_skipped := o_skipped + 1;
-			ELSE
-				o_existing := o_existing + 1;
-			END IF;
-			CONTINUE;
-		END IF;
-		-- a fresh W3C trace id: a slot's run starts its own trace
-		v_trace := replace(gen_random_uuid()::text, '-', '');
-		SELECT o_run_id, o_created INTO v_run, v_created
-		FROM ork_trigger(ARRAY[p_job], ARRAY[p_by], NULL,
-		    ARRAY[v_trace], ARRAY[v_slot], NULL, ARRAY[v_wait]);
-		IF v_run IS NULL THEN
-			o_error := 'no_tasks';
-			EXIT;
-		END IF;
-		IF NOT v_created THEN
-			o_existing := o_existing + 1;
-			CONTINUE;
-		END IF;
+	PERFORM 1 FROM job_definitions WHERE job_id = ANY (p_jobs)
+	ORDER BY job_id FOR UPDATE;
+	-- each slot's place in its job's queue: the job's unfinished slot
+	-- runs holding a place, then its new slots in order
+	SELECT array_agg(d.job ORDER BY d.k), array_agg(d.slot ORDER BY d.k),
+	    array_agg(d.place > d.lim ORDER BY d.k),
+	    array_agg(d.place > d.lim AND d.skip ORDER BY d.k),
+	    array_agg(d.lim ORDER BY d.k), count(*)
+	INTO d_jobs, d_slots, d_full, d_skip, d_lim, v_considered
+	FROM (SELECT f.job, f.slot, f.k, j.max_active_runs AS lim,
+		p_by = 'scheduled' AND j.overlap = 'skip' AS skip,
+		(SELECT count(*) FROM job_active_runs a
+		    WHERE a.job_id = f.job AND NOT a.waiting) +
+		row_number() OVER (PARTITION BY f.job ORDER BY f.slot, f.k)
+		AS place
+	    FROM unnest(p_jobs, p_slots) WITH ORDINALITY AS f(job, slot, k)
+		JOIN job_definitions j ON j.job_id = f.job
+	    WHERE j.job_id = ANY (p_jobs) AND (p_rerun OR NOT EXISTS (
+		SELECT 1 FROM job_runs r WHERE r.job_id = f.job
+		    AND r.scheduled_for = f.slot))) d;
+	WITH s AS (
+		INSERT INTO job_runs (job_id, status, triggered_by,
+		    scheduled_for, finished_at, error_message)
+		SELECT u.job, 'skipped', p_by, u.slot, now(),
+		    format('skipped: %s of at most %s runs were active '
+		    '(overlap skip)', u.lim, u.lim)
+		FROM unnest(d_jobs, d_slots, d_skip, d_lim)
+		    WITH ORDINALITY AS u(job, slot, skip, lim, k)
+		WHERE u.skip
+		ORDER BY u.k
+		ON CONFLICT DO NOTHING
+		RETURNING run_id, job_id
+	)
+	INSERT INTO events (kind, job_id, run_id, status)
+	SELECT 'run', s.job_id, s.run_id, 'skipped' FROM s;
+	GET DIAGNOSTICS v_skipped = ROW_COUNT;
+	SELECT array_agg(u.job ORDER BY u.k), array_agg(u.slot ORDER BY u.k),
+	    array_agg(u.wait ORDER BY u.k), count(*)
+	INTO v_jobs, v_slots, v_wait, v_n
+	FROM unnest(d_jobs, d_slots, d_full, d_skip)
+	    WITH ORDINALITY AS u(job, slot, wait, skip, k)
+	WHERE NOT u.skip;
+	RETURN QUERY
+	WITH t AS (
+		SELECT * FROM ork_trigger(v_jobs,
+		    array_fill(p_by, ARRAY[v_n]), NULL,
+		    ARRAY(SELECT replace(gen_random_uuid()::text, '-', '')
+			FROM generate_series(1, v_n)),
+		    v_slots, NULL, v_wait)
+	), a AS (
 		INSERT INTO job_active_runs (run_id, job_id, scheduled_for,
 		    waiting)
-		VALUES (v_run, p_job, v_slot, v_wait);
-		IF v_wait THEN
-			o_waiting := o_waiting + 1;
-		ELSE
-			o_created := o_created + 1;
-			v_active := v_active + 1;
-		END IF;
-	END LOOP;
-	IF o_skipped > 0 THEN
-		PERFORM ork_notify();
-	END IF;
-	RETURN NEXT;
+		SELECT t.o_run_id, v_jobs[t.o_i], v_slots[t.o_i],
+		    v_wait[t.o_i]
+		FROM t WHERE t.o_created
+	)
+	SELECT (count(*) FILTER (WHERE t.o_created
+		AND NOT v_wait[t.o_i]))::integer,
+	    (count(*) FILTER (WHERE t.o_created AND v_wait[t.o_i]))::integer,
+	    v_skipped,
+	    v_total - v_considered + (v_considered - v_n - v_skipped) +
+	    (count(*) FILTER (WHERE NOT t.o_created
+		AND t.o_error IS NULL))::integer,
+	    array_agg(DISTINCT v_jobs[t.o_i]::text || ': ' || t.o_error)
+		FILTER (WHERE t.o_error IS NOT NULL)
+	FROM t;
 END
 $$;
 
 -- ork_schedule_fired: the scheduler's pass over the due jobs it claimed
--- (p_jobs, locked by the caller's transaction): fire each job's slots
--- (p_slots[k] belongs to p_jobs[p_slot_job[k]]) and store its next fire
--- time.  One row per job.
+-- (p_jobs, locked by the caller's transaction): fire their slots
+-- (p_slots[k] belongs to p_jobs[p_slot_job[k]]) and store each job's next
+-- fire time.
 CREATE FUNCTION ork_schedule_fired(p_jobs uuid[], p_next timestamptz[],
     p_slot_job integer[], p_slots timestamptz[])
-RETURNS TABLE (o_job_id uuid, o_created integer, o_waiting integer,
-    o_skipped integer, o_existing integer, o_error text)
+RETURNS TABLE (o_created integer, o_waiting integer, o_skipped integer,
+    o_existing integer, o_errors text[])
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
-DECLARE
-	f record;
 BEGIN
-	FOR i IN 1 .. coalesce(array_length(p_jobs, 1), 0) LOOP
-		SELECT * INTO f FROM ork_fire(p_jobs[i],
-		    ARRAY(SELECT s FROM unnest(p_slot_job, p_slots) AS u(j, s)
-			WHERE j = i ORDER BY s),
-		    'scheduled', false);
-		o_job_id := p_jobs[i];
-		o_created := f.o_created;
-		o_waiting := f.o_waiting;
-		o_skipped := f.o_skipped;
-		o_existing := f.o_existing;
-		o_error := f.o_error;
-		UPDATE job_definitions SET next_fire_at = p_next[i]
-		WHERE job_id = p_jobs[i];
-		RETURN NEXT;
-	END LOOP;
+	RETURN QUERY SELECT * FROM ork_fire(ARRAY(SELECT p_jobs[u.j]
+	    FROM unnest(p_slot_job) WITH ORDINALITY AS u(j, k) ORDER BY u.k),
+	    p_slots, 'scheduled', false);
+	UPDATE job_definitions j SET next_fire_at = u.t
+	FROM unnest(p_jobs, p_next) AS u(id, t)
+	WHERE j.job_id = u.id AND j.job_id = ANY (p_jobs);
 END
 $$;
 
@@ -775,7 +774,8 @@ BEGIN
 	INSERT INTO events (kind, job_id, run_id, task_run_id, status, attempt)
 	VALUES ('task', t.job_id, t.run_id, t.task_run_id, 'failed', t.attempt);
 	PERFORM ork_fail_run(t.run_id, format('task %s (%s) failed after %s '
-	    'attempts: %s', t.task_order, t.kind, v_used, p_error));
+	    'attempt%s: %s', t.task_order, t.kind, v_used,
+	    CASE WHEN v_used = 1 THEN '' ELSE 's' END, p_error));
 	RETURN 'failed';
 END
 $$;

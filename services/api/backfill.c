@@ -26,9 +26,10 @@
 #define BACKFILL_SLOTS_MAX	10000
 
 static const char fire_sql[] = "SELECT o_created, o_waiting, o_existing, "
-    "coalesce(o_error, '') FROM ork_fire($1::uuid, (SELECT array_agg("
-    "to_timestamp(t) ORDER BY i) FROM unnest($2::int8[]) WITH ORDINALITY "
-    "AS u(t, i)), 'backfill', $3::boolean)";
+    "coalesce(array_to_string(o_errors, '; '), '') FROM ork_fire("
+    "array_fill($1::uuid, ARRAY[cardinality($2::int8[])]), (SELECT "
+    "array_agg(to_timestamp(t) ORDER BY i) FROM unnest($2::int8[]) WITH "
+    "ORDINALITY AS u(t, i)), 'backfill', $3::boolean)";
 
 /*
  * epoch converts a member of the body holding an RFC 3339 date-time into
@@ -216,9 +217,7 @@ jobs_backfill(struct req *r)
 		goto out;
 	}
 	if (PQgetvalue(res, 0, 3)[0] != '\0') {
-		rc = strcmp(PQgetvalue(res, 0, 3), "not_found") == 0 ?
-		    http_error(r, 404, "not_found", NULL, "no job %s", r->id) :
-		    http_error(r, 409, "no_tasks", "tasks", "the job has no "
+		rc = http_error(r, 409, "no_tasks", "tasks", "the job has no "
 		    "tasks to run");
 		PQclear(res);
 		goto out;

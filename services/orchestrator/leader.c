@@ -147,6 +147,7 @@ leader_thread(void *arg)
 	char		 err[512];
 	unsigned	 backoff = 250;
 	int64_t		 next_prune = 0, next_reap = 0;
+	int		 told = 1;
 
 	if ((sched = sched_new(o->cfg->zoneinfo)) == NULL) {
 		log_error("leader: out of memory");
@@ -192,6 +193,7 @@ leader_thread(void *arg)
 				continue;
 			}
 			atomic_store(&o->leader, 1);
+			told = 1;
 			log_info("leading: this replica runs the scheduler "
 			    "and the reaper");
 		}
@@ -204,14 +206,14 @@ leader_thread(void *arg)
 			prune(o, conn);
 			next_prune = util_mono_ms() + PRUNE_EVERY_MS;
 		}
-		rc = sched_pass(sched, o, conn, &wait_ms);
+		rc = sched_pass(sched, o, conn, told, &wait_ms);
 		if (rc == ORK_ECONN)
 			continue;
 		if (rc != 0)	/* logged; try again at the next reap */
 			wait_ms = o->cfg->reap_interval_ms;
 		if (wait_ms > next_reap - util_mono_ms())
 			wait_ms = (long)(next_reap - util_mono_ms());
-		wait_notify(conn, wait_ms, o->stop);
+		told = wait_notify(conn, wait_ms, o->stop);
 	}
 	if (conn != NULL)
 		PQfinish(conn);	/* releases the lock */

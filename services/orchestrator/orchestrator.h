@@ -106,7 +106,7 @@ struct sched;
 struct sched *sched_new(const char *zoneinfo);
 void	sched_free(struct sched *s);
 int	sched_listen(PGconn *conn);
-int	sched_pass(struct sched *s, struct orch *o, PGconn *conn,
+int	sched_pass(struct sched *s, struct orch *o, PGconn *conn, int told,
 	    long *wait_ms);
 
 /* sql.c */

@@ -38,6 +38,12 @@
 #define SCHED_TZ_CACHE		64
 /* Longest wait between passes when nothing is scheduled. */
 #define SCHED_IDLE_MS		60000
+/*
+ * Jobs without a next fire time are looked for when the leader starts,
+ * when told (NOTIFY ork_schedule, sent by the API with each change), and
+ * this often besides, for jobs written without telling.
+ */
+#define SCHED_INIT_EVERY_MS	10000
 
 #define STR_(x)	#x
 #define STR(x)	STR_(x)
@@ -51,6 +57,7 @@ struct sched {
 	int		 nzones;
 	int		 next_evict;
 	int64_t		*slots;		/* SCHED_CATCHUP_MAX */
+	int64_t		 next_init;	/* monotonic ms */
 };
 
 struct sched *
@@ -197,7 +204,8 @@ init_pass(struct sched *s, PGconn *conn)
 	static const char select_sql[] = "SELECT job_id, schedule, timezone, "
 	    "floor(extract(epoch FROM clock_timestamp()))::int8 "
 	    "FROM job_definitions WHERE is_active AND schedule IS NOT NULL "
-	    "AND next_fire_at IS NULL LIMIT " STR(SCHED_INIT_MAX);
+	    "AND next_fire_at IS NULL ORDER BY job_id "
+	    "LIMIT " STR(SCHED_INIT_MAX);
 	/* guarded: a job edited meanwhile is computed again next pass */
 	static const char update_sql[] = "UPDATE job_definitions j SET "
 	    "next_fire_at = CASE WHEN u.t IS NULL THEN 'infinity' "
@@ -281,10 +289,10 @@ fire_pass(struct sched *s, PGconn *conn, long *runs, int64_t *lag_max)
 	    "catchup, floor(extract(epoch FROM next_fire_at))::int8, "
 	    "floor(extract(epoch FROM clock_timestamp()))::int8 "
 	    "FROM job_definitions WHERE is_active "
-	    "AND next_fire_at <= clock_timestamp() ORDER BY next_fire_at "
+	    "AND next_fire_at <= now() ORDER BY next_fire_at "
 	    "LIMIT " STR(SCHED_CLAIM_MAX) " FOR UPDATE SKIP LOCKED";
-	static const char fire_sql[] = "SELECT o_job_id, o_created, "
-	    "o_waiting, o_skipped, coalesce(o_error, '') FROM "
+	static const char fire_sql[] = "SELECT o_created, o_waiting, "
+	    "coalesce(array_to_string(o_errors, '; '), '') FROM "
 	    "ork_schedule_fired($1::uuid[], (SELECT array_agg(CASE WHEN t IS "
 	    "NULL THEN 'infinity'::timestamptz ELSE to_timestamp(t) END "
 	    "ORDER BY i) FROM unnest($2::int8[]) WITH ORDINALITY AS u(t, i)), "
@@ -351,16 +359,11 @@ fire_pass(struct sched *s, PGconn *conn, long *runs, int64_t *lag_max)
 		rc = rollback(conn, exec_error(conn, res, "firing"));
 		goto out;
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *e = PQgetvalue(res, i, 4);
-
-		*runs += strtol(PQgetvalue(res, i, 1), NULL, 10) +
-		    strtol(PQgetvalue(res, i, 2), NULL, 10);
-		if (e[0] != '\0')
-			log_warn("scheduler: job %s not fired: %s",
-			    PQgetvalue(res, i, 0), strcmp(e, "no_tasks") == 0 ?
-			    "it has no tasks" : e);
-	}
+	*runs += strtol(PQgetvalue(res, 0, 0), NULL, 10) +
+	    strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	if (PQgetvalue(res, 0, 2)[0] != '\0')
+		log_warn("scheduler: jobs not fired (job: reason): %s",
+		    PQgetvalue(res, 0, 2));
 	PQclear(res);
 	res = PQexec(conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -384,9 +387,10 @@ until_next(PGconn *conn, long *ms)
 	PGresult	*res;
 	double		 d;
 
-	res = PQexec(conn, "SELECT extract(epoch FROM min(next_fire_at) - "
-	    "clock_timestamp()) * 1000 FROM job_definitions "
-	    "WHERE is_active AND next_fire_at IS NOT NULL");
+	/* ORDER BY ... LIMIT 1 reads one index entry; min() read them all */
+	res = PQexec(conn, "SELECT extract(epoch FROM (SELECT next_fire_at "
+	    "FROM job_definitions WHERE is_active AND next_fire_at IS NOT NULL "
+	    "ORDER BY next_fire_at LIMIT 1) - clock_timestamp()) * 1000");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return exec_error(conn, res, "reading the next fire time");
 	if (PQgetisnull(res, 0, 0)) {
@@ -413,16 +417,20 @@ sched_listen(PGconn *conn)
 }
 
 int
-sched_pass(struct sched *s, struct orch *o, PGconn *conn, long *wait_ms)
+sched_pass(struct sched *s, struct orch *o, PGconn *conn, int told,
+    long *wait_ms)
 {
 	long	runs = 0;
 	int64_t	lag_max = 0;
 	int	rc;
 
-	do {
-		if ((rc = init_pass(s, conn)) < 0)
-			return rc;
-	} while (rc == SCHED_INIT_MAX && !*o->stop);
+	if (told || util_mono_ms() >= s->next_init) {
+		do {
+			if ((rc = init_pass(s, conn)) < 0)
+				return rc;
+		} while (rc == SCHED_INIT_MAX && !*o->stop);
+		s->next_init = util_mono_ms() + SCHED_INIT_EVERY_MS;
+	}
 	do {
 		if ((rc = fire_pass(s, conn, &runs, &lag_max)) < 0)
 			return rc;

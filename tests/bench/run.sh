@@ -10,6 +10,9 @@
 #   make bench-load        CSV/Parquet into PostgreSQL and DuckDB through
 #                          ork, beside psql's \copy and DuckDB's own readers
 #                          (ORK_BENCH_LOAD_ROWS, default 1,000,000)
+#   make bench-scheduler   100,000 scheduled jobs: the leader's idle cost,
+#                          then firing lag with schedules spread over a
+#                          minute (ORK_BENCH_JOBS, ORK_BENCH_SECONDS)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,29 +25,14 @@ out=$top/tests/out/bench
 source tests/cluster.sh
 
 case $name in
-dispatch)
-	ork_cluster_start bench "$out" || exit 1
-	"$build/tests/bench/dispatch_bench" >"$out/dispatch.tap" 2>&1
-	rc=$?
-	grep '^{' "$out/dispatch.tap" || { cat "$out/dispatch.tap"; exit 1; }
-	exit $rc
-	;;
-api)
-	ork_cluster_start bench-api "$out" || exit 1
-	"$build/tests/bench/api_bench" >"$out/api.tap" 2>&1
-	rc=$?
-	grep '^{' "$out/api.tap" || { cat "$out/api.tap"; exit 1; }
-	exit $rc
-	;;
-load)
-	ork_cluster_start bench-load "$out" || exit 1
-	"$build/tests/bench/load_bench" >"$out/load.tap" 2>&1
-	rc=$?
-	grep '^{' "$out/load.tap" || { cat "$out/load.tap"; exit 1; }
-	exit $rc
-	;;
+dispatch | api | load | scheduler) ;;
 *)
-	echo "usage: tests/bench/run.sh dispatch|api|load" >&2
+	echo "usage: tests/bench/run.sh dispatch|api|load|scheduler" >&2
 	exit 2
 	;;
 esac
+ork_cluster_start "bench-$name" "$out" || exit 1
+"$build/tests/bench/${name}_bench" >"$out/$name.tap" 2>&1
+rc=$?
+grep '^{' "$out/$name.tap" || { cat "$out/$name.tap"; exit 1; }
+exit $rc

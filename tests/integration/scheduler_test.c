@@ -41,6 +41,7 @@ job_sql(PGconn *c, const char *name, const char *schedule, int catchup,
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		fail_msg("creating task of %s: %s", name, PQerrorMessage(c));
 	PQclear(r);
+	PQclear(PQexec(c, "NOTIFY ork_schedule"));	/* as the API does */
 }
 
 /* num runs a one-value query with the job id as $1 and returns a long. */
