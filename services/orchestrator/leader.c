@@ -16,6 +16,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "orchestrator.h"
 #include "util.h"
 
@@ -71,6 +72,7 @@ reap(struct orch *o, PGconn *conn)
 	n = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if (n > 0) {
+		metrics_lease_expired((unsigned)n);
 		log_info("reaper: %d expired leases handled", n);
 		events_publish_work(o, (unsigned)n);
 	}

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 #include "orchestrator.h"
 #include "strbuf.h"
 #include "tz.h"
@@ -287,7 +288,8 @@ fire_pass(struct sched *s, PGconn *conn, long *runs, int64_t *lag_max)
 {
 	static const char claim_sql[] = "SELECT job_id, schedule, timezone, "
 	    "catchup, floor(extract(epoch FROM next_fire_at))::int8, "
-	    "floor(extract(epoch FROM clock_timestamp()))::int8 "
+	    "floor(extract(epoch FROM clock_timestamp()))::int8, "
+	    "extract(epoch FROM clock_timestamp())::float8 "
 	    "FROM job_definitions WHERE is_active "
 	    "AND next_fire_at <= now() ORDER BY next_fire_at "
 	    "LIMIT " STR(SCHED_CLAIM_MAX) " FOR UPDATE SKIP LOCKED";
@@ -324,6 +326,7 @@ fire_pass(struct sched *s, PGconn *conn, long *runs, int64_t *lag_max)
 		const char	*id = PQgetvalue(res, i, 0);
 		int64_t		 due = strtoll(PQgetvalue(res, i, 4), NULL, 10);
 		int64_t		 now = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+		double		 now_s = strtod(PQgetvalue(res, i, 6), NULL);
 		size_t		 n;
 		int64_t		 next;
 
@@ -339,6 +342,7 @@ fire_pass(struct sched *s, PGconn *conn, long *runs, int64_t *lag_max)
 			add_time(&slots, s->slots[k], &rc);
 			*lag_max = now - s->slots[k] > *lag_max ?
 			    now - s->slots[k] : *lag_max;
+			metrics_sched_lag(now_s - (double)s->slots[k]);
 		}
 	}
 	PQclear(res);
