@@ -43,6 +43,11 @@
 #define CSV_X(x) "{\"extractor_config\":{\"type\":\"csv\",\"path\":" \
 	"\"/d/x.csv\"" x "}," DUCK "}"
 #define TASK_X(x) "{\"extractor_config\":{\"type\":\"noop\"}" x "}"
+/* csv with extractor members x into duckdb with loader members l */
+#define INC(x, l) "{\"extractor_config\":{\"type\":\"csv\",\"path\":" \
+	"\"/d/x.csv\"" x "},\"loader_config\":{\"type\":\"duckdb\"," \
+	"\"db_path\":\"w.db\",\"table_name\":\"t\"" l "}}"
+#define MERGE ",\"mode\":\"merge\",\"primary_key\":[\"id\"]"
 
 /* The create-job body of the issue, byte for byte. */
 static const char issue_example[] =
@@ -381,6 +386,68 @@ static const struct tcase cases[] = {
 	    "\"schema\":\"b\"}}"), "invalid_value", "tasks[0].loader_config.schema"),
 	BAD("pg schema name", JOB1(PG_L(",\"schema\":\"a.b\"")),
 	    "invalid_value", "tasks[0].loader_config.schema"),
+
+	/* column types */
+	OK("columns", JOB1(PG_L(",\"columns\":[{\"name\":\"id\",\"type\":"
+	    "\"integer\"},{\"name\":\"a b\",\"type\":\"timestamp\"},"
+	    "{\"name\":\"x\",\"type\":\"double\"},{\"name\":\"y\",\"type\":"
+	    "\"boolean\"},{\"name\":\"z\",\"type\":\"text\"}],"
+	    "\"on_type_mismatch\":\"fail\""))),
+	BAD("column type", JOB1(DUCK_L(",\"columns\":[{\"name\":\"a\","
+	    "\"type\":\"text\"},{\"name\":\"b\",\"type\":\"int\"}]")),
+	    "invalid_value", "tasks[0].loader_config.columns[1].type"),
+	BAD("column twice", JOB1(DUCK_L(",\"columns\":[{\"name\":\"a\","
+	    "\"type\":\"text\"},{\"name\":\"a\",\"type\":\"text\"}]")),
+	    "invalid_value", "tasks[0].loader_config.columns[1].name"),
+	BAD("column name", JOB1(DUCK_L(",\"columns\":[{\"name\":\"\","
+	    "\"type\":\"text\"}]")), "invalid_value",
+	    "tasks[0].loader_config.columns[0].name"),
+	BAD("column long name", JOB1(DUCK_L(",\"columns\":[{\"name\":"
+	    "\"c123456789012345678901234567890123456789012345678901234567890"
+	    "123\",\"type\":\"text\"}]")), "invalid_value",
+	    "tasks[0].loader_config.columns[0].name"),
+	BAD("column control", JOB1(DUCK_L(",\"columns\":[{\"name\":"
+	    "\"a\\tb\",\"type\":\"text\"}]")), "invalid_value",
+	    "tasks[0].loader_config.columns[0].name"),
+	BAD("column no type", JOB1(DUCK_L(",\"columns\":[{\"name\":\"a\"}]")),
+	    "missing_field", "tasks[0].loader_config.columns[0].type"),
+	BAD("column member", JOB1(DUCK_L(",\"columns\":[{\"name\":\"a\","
+	    "\"type\":\"text\",\"null\":true}]")), "unknown_field",
+	    "tasks[0].loader_config.columns[0].null"),
+	BAD("column not object", JOB1(DUCK_L(",\"columns\":[\"a\"]")),
+	    "invalid_type", "tasks[0].loader_config.columns[0]"),
+	BAD("columns empty", JOB1(DUCK_L(",\"columns\":[]")),
+	    "invalid_value", "tasks[0].loader_config.columns"),
+	BAD("on_type_mismatch", JOB1(PG_L(",\"on_type_mismatch\":\"cast\"")),
+	    "invalid_value", "tasks[0].loader_config.on_type_mismatch"),
+
+	/* incremental loads */
+	OK("cursor", JOB1(INC(",\"cursor_field\":\"updated_at\","
+	    "\"initial_value\":\"2026-01-01T00:00:00Z\"", MERGE))),
+	OK("cursor number", JOB1(INC(",\"cursor_field\":\"id\","
+	    "\"initial_value\":0", MERGE))),
+	OK("http cursor_param", JOB1("{\"extractor_config\":{\"type\":"
+	    "\"http\",\"url\":\"https://h/x\",\"cursor_field\":\"u\","
+	    "\"cursor_param\":\"since\"},\"loader_config\":{\"type\":"
+	    "\"duckdb\",\"db_path\":\"w.db\",\"table_name\":\"t\"" MERGE
+	    "}}")),
+	BAD("cursor append", JOB1(INC(",\"cursor_field\":\"id\"", "")),
+	    "invalid_value", "tasks[0].loader_config.mode"),
+	BAD("cursor replace", JOB1(INC(",\"cursor_field\":\"id\"",
+	    ",\"mode\":\"replace\"")), "invalid_value",
+	    "tasks[0].loader_config.mode"),
+	BAD("initial without cursor", JOB1(INC(",\"initial_value\":1", MERGE)),
+	    "invalid_value", "tasks[0].extractor_config.initial_value"),
+	BAD("param without cursor", JOB1(HTTP_X(",\"cursor_param\":\"s\"")),
+	    "invalid_value", "tasks[0].extractor_config.cursor_param"),
+	BAD("initial object", JOB1(INC(",\"cursor_field\":\"id\","
+	    "\"initial_value\":{}", MERGE)), "invalid_type",
+	    "tasks[0].extractor_config.initial_value"),
+	BAD("csv cursor_param", JOB1(INC(",\"cursor_field\":\"id\","
+	    "\"cursor_param\":\"s\"", MERGE)), "unknown_field",
+	    "tasks[0].extractor_config.cursor_param"),
+	BAD("cursor_field empty", JOB1(INC(",\"cursor_field\":\"\"", MERGE)),
+	    "invalid_value", "tasks[0].extractor_config.cursor_field"),
 };
 
 /* One case of the table: cmocka runs each as its own test. */
