@@ -161,6 +161,7 @@ struct watch {
 	long long	 last_id;
 	int		 result;	/* exit code once the run ended */
 	int		 reconnecting;	/* since the stream was lost */
+	int		 failed;	/* an event over the limit */
 	int		 ended;
 	struct {
 		char	id[UTIL_UUID_LEN + 1];
@@ -317,6 +318,7 @@ on_line(void *arg, const char *line, size_t len)
 		if (w->datalen + n + 1 > CLI_SSE_LINE_MAX) {
 			fprintf(stderr, "ork: an event larger than %d bytes\n",
 			    CLI_SSE_LINE_MAX);
+			w->failed = 1;	/* it would come again: stop */
 			return 1;
 		}
 		if (w->datalen > 0)
@@ -388,6 +390,10 @@ cmd_watch(struct cli *cli, int argc, char **argv)
 		    on_line, w, &status);
 		if (w->ended) {
 			rc = w->result;
+			break;
+		}
+		if (w->failed) {
+			rc = CLI_EXIT_FAILED;
 			break;
 		}
 		if (status == 200) {

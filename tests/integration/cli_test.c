@@ -761,6 +761,33 @@ test_bad_answers(void **state)
 	EXPECT(&o, 4, "--token", "t", "users", "list");
 	contains(o.err, "needs admin");
 	ork_out_free(&o);
+	/* an event stream: an event or a line over 64 KiB ends ork watch */
+	{
+		size_t	 n = 70 * 1030 + 64, len = 0;
+		char	*big = malloc(n);
+
+		assert_non_null(big);
+		len += (size_t)snprintf(big, n, "retry: 2000\n: connected\n\n");
+		for (int i = 0; i < 70; i++) {
+			len += (size_t)snprintf(big + len, n - len, "data: ");
+			memset(big + len, 'x', 1000);
+			len += 1000;
+			big[len++] = '\n';
+		}
+		big[len] = '\0';
+		f.head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n";
+		f.body = big;
+		EXPECT(&o, 1, "--token", "t", "watch");
+		contains(o.err, "an event larger than");
+		ork_out_free(&o);
+		for (size_t i = 30; i < len; i++)	/* one long line */
+			if (big[i] == '\n')
+				big[i] = 'x';
+		EXPECT(&o, 1, "--token", "t", "watch");
+		contains(o.err, "a line longer than");
+		ork_out_free(&o);
+		free(big);
+	}
 	/* a body over the limit (16 MiB) is refused */
 	f.head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
 	f.body = NULL;
