@@ -207,7 +207,8 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	char		 perr[256];
 
 	memset(c, 0, sizeof(*c));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* not blocking: a FIFO put there must not hang us (S_ISREG below) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 1;
