@@ -283,6 +283,29 @@ json_of(const struct ork_out *o)
 	return j;
 }
 
+/*
+ * next_line returns the next non-empty line of *p (cut at its '\n') and
+ * moves *p past it; NULL at the end.
+ */
+static char *
+next_line(char **p)
+{
+	char *line, *nl;
+
+	while (**p == '\n')
+		(*p)++;
+	if (**p == '\0')
+		return NULL;
+	line = *p;
+	nl = strchr(line, '\n');
+	if (nl != NULL) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else
+		*p = line + strlen(line);
+	return line;
+}
+
 /* line_is fails the test unless out is exactly one line, want. */
 static void
 line_is(const char *out, const char *want)
@@ -362,12 +385,11 @@ sub(char *s, size_t cap, const char *re, const char *with)
 static void
 check_aligned(const char *table)
 {
-	char	*copy = strdup(table), *save = NULL, *line, *header = NULL;
+	char	*copy = strdup(table), *rest = copy, *line, *header = NULL;
 	int	 starts[16], n = 0;
 
 	assert_non_null(copy);
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	while ((line = next_line(&rest)) != NULL) {
 		if (header == NULL) {
 			header = line;
 			starts[n++] = 0;
@@ -394,16 +416,15 @@ check_aligned(const char *table)
 static void
 realign(char *t, size_t cap)
 {
-	char	*copy = strdup(t), *save = NULL, *line;
+	char	*copy = strdup(t), *line;
 	size_t	 w[16] = { 0 }, o = 0;
 
 	assert_non_null(copy);
 	for (int pass = 0; pass < 2; pass++) {
-		char *text = strdup(copy);
+		char *text = strdup(copy), *rest = text;
 
 		assert_non_null(text);
-		for (line = strtok_r(text, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
+		while ((line = next_line(&rest)) != NULL) {
 			int c = 0;
 
 			for (char *cell = line; cell != NULL && c < 16; c++) {
@@ -1242,10 +1263,10 @@ test_runs(void **state)
 	EXPECT(&o, 0, "watch", run, "--json");
 	{
 		int	 lines = 0;
-		char	*save = NULL, *copy = strdup(o.out);
+		char	*copy = strdup(o.out), *rest = copy, *l;
 
-		for (char *l = strtok_r(copy, "\n", &save); l != NULL;
-		    l = strtok_r(NULL, "\n", &save)) {
+		assert_non_null(copy);
+		while ((l = next_line(&rest)) != NULL) {
 			j = cJSON_Parse(l);
 			assert_non_null(j);
 			assert_string_equal(api_str(j, "run_id"), run);
@@ -1406,7 +1427,7 @@ test_admin(void **state)
 	assert_int_equal(count_items(&o), 1);
 	ork_out_free(&o);
 	EXPECT(&o, 0, "tokens", "list", "-q");
-	assert_string_equal(strtok(o.out, "\n"), tok_id);
+	line_is(o.out, tok_id);
 	ork_out_free(&o);
 	snprintf(env, sizeof(env), "ORK_TOKEN=%s", token);
 	expect_rc(&o, 0, NULL, (const char *const []){ env, NULL },
