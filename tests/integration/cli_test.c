@@ -1465,6 +1465,14 @@ test_admin(void **state)
 	assert_string_equal(o.err, "");
 	ork_out_free(&o);
 
+	/* the orchestrator away: not ready, exit 1 */
+	h_kill(&st.orch);
+	EXPECT(&o, 1, "status");
+	contains(o.out, "orchestrator  not ready");
+	contains(o.out, "database      ready");
+	contains(o.err, "not ready");
+	ork_out_free(&o);
+
 	/* logout revokes the token and forgets it, keeping the URL */
 	EXPECT(&o, 0, "logout");
 	ork_out_free(&o);
