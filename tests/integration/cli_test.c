@@ -895,6 +895,10 @@ static const char job_nightly[] =
     "{\"job_name\": \"nightly\", \"schedule\": \"0 0 3 * * *\", "
     "\"is_active\": false, \"tasks\": [{\"extractor_config\": "
     "{\"type\": \"noop\"}}]}";
+static const char job_talk[] =
+    "{\"job_name\": \"talk\", \"tasks\": [{\"extractor_config\": "
+    "{\"type\": \"command\", \"argv\": [\"/bin/sh\", \"-c\", "
+    "\"echo first; sleep 2; echo second\"]}}]}";
 static const char job_slow[] =
     "{\"job_name\": \"slow\", \"tasks\": "
     "[{\"task_name\": \"nap\", \"max_attempts\": 1, \"extractor_config\": "
@@ -1252,6 +1256,25 @@ test_runs(void **state)
 	cJSON_Delete(j);
 	ork_out_free(&o);
 	EXPECT(&o, 3, "logs", "01a208db-022f-7608-abc6-d37dc0c5113c");
+	ork_out_free(&o);
+
+	/* --follow from the start of a task to its end */
+	write_file(path, job_talk);
+	EXPECT(&o, 0, "jobs", "apply", "-f", path);
+	ork_out_free(&o);
+	run_quiet("talk", run2, sizeof(run2));
+	EXPECT(&o, 0, "runs", "tasks", run2, "-q");
+	snprintf(task, sizeof(task), "%.36s", o.out);
+	ork_out_free(&o);
+	EXPECT(&o, 0, "logs", task, "--follow");
+	contains(o.out, "stdout first");
+	contains(o.out, "stdout second");
+	assert_true(strstr(o.out, "first") < strstr(o.out, "second"));
+	ork_out_free(&o);
+	EXPECT(&o, 0, "runs", "get", run2, "--json");
+	j = json_of(&o);
+	assert_string_equal(api_str(j, "status"), "success");
+	cJSON_Delete(j);
 	ork_out_free(&o);
 
 	/* watch a run from its start to its end */
