@@ -304,6 +304,8 @@ int	orch_cancel(struct req *r, const char *run_id, const char *reason,
 	    char *status, size_t statuslen, char *msg, size_t msglen);
 int	orch_retry(struct req *r, const char *run_id, char *status,
 	    size_t statuslen, unsigned *requeued, char *msg, size_t msglen);
+int	orch_backfill(struct req *r, const char *job_id, int64_t *slots_us,
+	    size_t n, int rerun, unsigned counts[3], char *msg, size_t msglen);
 int	orch_reply_error(struct req *r, int err, const char *msg);
 
 /* events.c */

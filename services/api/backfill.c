@@ -4,11 +4,11 @@
  *
  * Body: {"from": "2026-01-01T00:00:00Z", "to": "2026-01-04T00:00:00Z",
  * "rerun": false}.  The slots are the job's fire times t with from <= t <
- * to, in the job's time zone; at most BACKFILL_SLOTS_MAX of them.  Runs are
- * made by ork_fire (triggered_by backfill, scheduled_for set), oldest
- * first, behind the job's max_active_runs; a slot that has a run already
- * is left alone unless rerun.  The range must lie in the past: future
- * slots are the scheduler's.
+ * to, in the job's time zone; at most BACKFILL_SLOTS_MAX of them.  The
+ * orchestrator makes the runs (BackfillRuns: triggered_by backfill,
+ * scheduled_for set, oldest first, behind the job's max_active_runs; a
+ * slot that has a run already is left alone unless rerun).  The range
+ * must lie in the past: future slots are the scheduler's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +18,11 @@
 #include "api.h"
 #include "cron.h"
 #include "err.h"
-#include "strbuf.h"
 #include "taskcfg.h"
 #include "tz.h"
 
 /* Most slots one backfill may create runs for. */
 #define BACKFILL_SLOTS_MAX	10000
-
-static const char fire_sql[] = "SELECT o_created, o_waiting, o_existing, "
-    "coalesce(array_to_string(o_errors, '; '), '') FROM ork_fire("
-    "array_fill($1::uuid, ARRAY[cardinality($2::int8[])]), (SELECT "
-    "array_agg(to_timestamp(t) ORDER BY i) FROM unnest($2::int8[]) WITH "
-    "ORDINALITY AS u(t, i)), 'backfill', $3::boolean)";
 
 /*
  * epoch converts a member of the body holding an RFC 3339 date-time into
@@ -65,31 +58,28 @@ epoch(struct req *r, PGconn *c, const cJSON *body, const char *name,
 }
 
 /*
- * slots lists the fire times in [from, to) into sb as an int8[] literal
- * and counts them; ORK_ETOOBIG past BACKFILL_SLOTS_MAX.
+ * slots lists the fire times in [from, to) into out (Unix microseconds,
+ * room for BACKFILL_SLOTS_MAX) and counts them; ORK_ETOOBIG past
+ * BACKFILL_SLOTS_MAX.
  */
 static int
 slots(const struct cron *cr, const struct tz *tz, int64_t from, int64_t to,
-    struct strbuf *sb, int *count)
+    int64_t *out, size_t *count)
 {
 	int64_t	t = from - 1;
-	char	num[24];
 	int	rc;
 
 	*count = 0;
 	for (;;) {
 		rc = cron_next(cr, tz, t, &t);
 		if (rc == ORK_ENOTFOUND || (rc == 0 && t >= to))
-			break;
+			return 0;
 		if (rc != 0)
 			return rc;
-		if (++*count > BACKFILL_SLOTS_MAX)
+		if (*count == BACKFILL_SLOTS_MAX)
 			return ORK_ETOOBIG;
-		snprintf(num, sizeof(num), "%lld", (long long)t);
-		if ((rc = strbuf_pg_array_text(sb, num)) != 0)
-			return rc;
+		out[(*count)++] = t * 1000000;
 	}
-	return strbuf_pg_array_end(sb);
 }
 
 /* check_members refuses members other than from, to and rerun. */
@@ -156,19 +146,16 @@ int
 jobs_backfill(struct req *r)
 {
 	cJSON		*body = NULL;
-	const cJSON	*rerun;
 	struct cron	*cr = NULL;
 	struct tz	*tz = NULL;
-	struct strbuf	 sb;
 	struct json_buf	 b;
 	PGconn		*c = NULL;
-	PGresult	*res;
-	const char	*values[3];
+	int64_t		*list = NULL, from, to, now;
+	unsigned	 counts[3];
+	size_t		 count = 0;
 	char		 msg[512];
-	int64_t		 from, to, now;
-	int		 rc, err, count = 0;
+	int		 rc, err;
 
-	strbuf_init(&sb, (size_t)24 * BACKFILL_SLOTS_MAX);
 	if ((rc = http_parse_body(r, &body)) != 0)
 		return rc;
 	if ((rc = check_members(r, body)) != 0)
@@ -195,8 +182,14 @@ jobs_backfill(struct req *r)
 	}
 	if ((rc = job_schedule(r, c, &cr, &tz)) != 0)
 		goto out;
-	err = slots(cr, tz, from, to, &sb, &count);
-	if (err == ORK_ETOOBIG && count > BACKFILL_SLOTS_MAX) {
+	sql_release(r, c);
+	c = NULL;
+	if ((list = calloc(BACKFILL_SLOTS_MAX, sizeof(*list))) == NULL) {
+		rc = http_error(r, 500, "internal", NULL, "out of memory");
+		goto out;
+	}
+	err = slots(cr, tz, from, to, list, &count);
+	if (err == ORK_ETOOBIG) {
 		rc = http_error(r, 400, TASKCFG_E_INVALID_VALUE, "to",
 		    "the range holds more than %d of the job's slots: "
 		    "backfill it in smaller ranges", BACKFILL_SLOTS_MAX);
@@ -207,34 +200,23 @@ jobs_backfill(struct req *r)
 		    "slots: %s", err_str(err));
 		goto out;
 	}
-	rerun = cJSON_GetObjectItemCaseSensitive(body, "rerun");
-	values[0] = r->id;
-	values[1] = strbuf_str(&sb);
-	values[2] = cJSON_IsTrue(rerun) ? "true" : "false";
-	res = sql_exec(c, fire_sql, 3, values, &err, msg, sizeof(msg));
-	if (res == NULL) {
-		rc = http_fail(r, err, "could not create the runs");
-		goto out;
-	}
-	if (PQgetvalue(res, 0, 3)[0] != '\0') {
-		rc = http_error(r, 409, "no_tasks", "tasks", "the job has no "
-		    "tasks to run");
-		PQclear(res);
+	if (count == 0) {
+		counts[0] = counts[1] = counts[2] = 0;
+	} else if ((err = orch_backfill(r, r->id, list, count,
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "rerun")),
+	    counts, msg, sizeof(msg))) != 0) {
+		rc = orch_reply_error(r, err, msg);
 		goto out;
 	}
 	json_buf_init(&b, 512);
-	json_buf_printf(&b, "{\"job_id\":\"%s\",\"slots\":%d,"
-	    "\"runs_created\":%lld,\"waiting\":%lld,\"existing\":%lld}",
-	    r->id, count, atoll(PQgetvalue(res, 0, 0)) +
-	    atoll(PQgetvalue(res, 0, 1)), atoll(PQgetvalue(res, 0, 1)),
-	    atoll(PQgetvalue(res, 0, 2)));
-	rc = http_reply_buf(r, atoll(PQgetvalue(res, 0, 0)) +
-	    atoll(PQgetvalue(res, 0, 1)) > 0 ? 201 : 200, NULL, &b);
-	PQclear(res);
+	json_buf_printf(&b, "{\"job_id\":\"%s\",\"slots\":%zu,"
+	    "\"runs_created\":%u,\"waiting\":%u,\"existing\":%u}", r->id,
+	    count, counts[0], counts[1], counts[2]);
+	rc = http_reply_buf(r, counts[0] > 0 ? 201 : 200, NULL, &b);
 out:
 	if (c != NULL)
 		sql_release(r, c);
-	strbuf_free(&sb);
+	free(list);
 	cron_free(cr);
 	tz_free(tz);
 	cJSON_Delete(body);

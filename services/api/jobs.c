@@ -7,8 +7,8 @@
  * change moves the job's next cron slot (schedule, timezone, or
  * re-activation without catchup: a paused period is replayed only with
  * catchup) next_fire_at is cleared and NOTIFY ork_schedule sent in the
- * same transaction, so the scheduler recomputes it.  A raised
- * max_active_runs admits waiting runs at once.  Task
+ * same transaction, so the scheduler recomputes it; told of a raised
+ * max_active_runs, the scheduler admits waiting runs at once.  Task
  * ids are kept by position: task_order 0 keeps its id across a PUT.
  */
 #include <pthread.h>
@@ -509,15 +509,9 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 	if (with_tasks &&
 	    (err = write_tasks(c, job_id, job, 1, msg, msglen)) != 0)
 		return err;
-	if (moved && (err = notify_schedule(c, job_id, msg, msglen)) != 0)
+	if ((moved || raised) &&
+	    (err = notify_schedule(c, job_id, msg, msglen)) != 0)
 		return err;
-	if (raised) {
-		res = sql_exec(c, "SELECT ork_admit($1::uuid)", 1, values,
-		    &err, msg, msglen);
-		if (res == NULL)
-			return err;
-		PQclear(res);
-	}
 	return 0;
 }
 

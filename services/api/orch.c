@@ -138,6 +138,43 @@ orch_retry(struct req *r, const char *run_id, char *status,
 }
 
 /*
+ * orch_backfill asks for the runs of n past cron slots (Unix
+ * microseconds, increasing) of a job.
+ */
+int
+orch_backfill(struct req *r, const char *job_id, int64_t *slots_us, size_t n,
+    int rerun, unsigned counts[3], char *msg, size_t msglen)
+{
+	Ork__BackfillRuns	 t = ORK__BACKFILL_RUNS__INIT;
+	Ork__BackfillRunsReply	*rep;
+	struct msg		 reply;
+	int			 rc;
+
+	t.job_id = cstr(job_id);
+	t.slots_us = slots_us;
+	t.n_slots_us = n;
+	t.rerun = rerun != 0;
+	rc = msg_call(r->a->orch, ORK__MSG_TYPE__MSG_BACKFILL_RUNS, &t.base,
+	    http_trace(r), (int)r->a->cfg->request_timeout_ms, &reply, msg,
+	    msglen);
+	if (rc == 0) {
+		rep = (Ork__BackfillRunsReply *)reply.body;
+		if (reply.type != ORK__MSG_TYPE__MSG_BACKFILL_RUNS_REPLY) {
+			snprintf(msg, msglen, "unexpected answer %s",
+			    msg_type_name(reply.type));
+			rc = ORK_EPROTO;
+		} else {
+			counts[0] = rep->runs_created;
+			counts[1] = rep->waiting;
+			counts[2] = rep->existing;
+		}
+		msg_release(&reply);
+	}
+	log_call(r, "BackfillRuns", job_id, rc, msg, NULL);
+	return rc;
+}
+
+/*
  * orch_reply_error answers for a failed orchestrator request: its
  * refusals keep their meaning (404, 409, 400), an unreachable database
  * behind it is 503, no answer in time is 504, anything else 502.

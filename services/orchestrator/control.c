@@ -321,6 +321,91 @@ handle_cancel(struct orch *o, struct control_thread *t, const struct msg *req,
 	PQclear(res);
 }
 
+/*
+ * handle_backfill makes the runs of the given past cron slots of a job
+ * (ork_fire: behind max_active_runs, slots with a run left alone unless
+ * rerun).  The api lists the slots from the job's schedule.
+ */
+static void
+handle_backfill(struct orch *o, struct control_thread *t,
+    const struct msg *req, struct msg_reply *rep)
+{
+	const Ork__BackfillRuns	*m = (const Ork__BackfillRuns *)req->body;
+	Ork__BackfillRunsReply	 r = ORK__BACKFILL_RUNS_REPLY__INIT;
+	struct log_ids		 ids = { .job_id = m->job_id,
+	    .trace_id = req->trace_id };
+	struct strbuf		 slots;
+	const char		*params[3];
+	char			 num[24];
+	PGconn			*conn;
+	PGresult		*res;
+	int			 rc = 0;
+
+	if (!valid_id(m->job_id)) {
+		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "job_id",
+		    "job_id must be a UUID");
+		return;
+	}
+	if (m->n_slots_us == 0 || m->n_slots_us > ORCH_MAX_BACKFILL_SLOTS) {
+		msg_reply_error(rep, ORK__ERROR__CODE__INVALID, "slots_us",
+		    "a backfill names 1 to %d slots", ORCH_MAX_BACKFILL_SLOTS);
+		return;
+	}
+	strbuf_init(&slots, (size_t)24 * ORCH_MAX_BACKFILL_SLOTS);
+	for (size_t i = 0; i < m->n_slots_us && rc == 0; i++) {
+		if (m->slots_us[i] <= 0 ||
+		    (i > 0 && m->slots_us[i] <= m->slots_us[i - 1])) {
+			msg_reply_error(rep, ORK__ERROR__CODE__INVALID,
+			    "slots_us", "slots must be positive and "
+			    "increasing");
+			strbuf_free(&slots);
+			return;
+		}
+		snprintf(num, sizeof(num), "%" PRId64, m->slots_us[i]);
+		rc = strbuf_pg_array_text(&slots, num);
+	}
+	if (rc != 0 || strbuf_pg_array_end(&slots) != 0) {
+		msg_reply_error(rep, ORK__ERROR__CODE__INTERNAL, NULL,
+		    "out of memory");
+		strbuf_free(&slots);
+		return;
+	}
+	if ((conn = conn_get(o, t, rep)) == NULL) {
+		strbuf_free(&slots);
+		return;
+	}
+	params[0] = m->job_id;
+	params[1] = strbuf_str(&slots);
+	params[2] = m->rerun ? "true" : "false";
+	res = sql_exec(conn, "backfill", 3, params);
+	strbuf_free(&slots);
+	if (!ok_result(conn, res, "backfill", rep)) {
+		PQclear(res);
+		return;
+	}
+	if (PQgetvalue(res, 0, 4)[0] != 't') {
+		msg_reply_error(rep, ORK__ERROR__CODE__NOT_FOUND, "job_id",
+		    "no job %s", m->job_id);
+	} else if (PQgetvalue(res, 0, 3)[0] != '\0') {
+		msg_reply_error(rep, ORK__ERROR__CODE__CONFLICT, "tasks",
+		    "the job has no tasks to run");
+	} else {
+		r.runs_created = (uint32_t)strtoul(PQgetvalue(res, 0, 0),
+		    NULL, 10) + (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL,
+		    10);
+		r.waiting = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+		r.existing = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL,
+		    10);
+		log_ids_info(&ids, "backfill: %u runs (%u waiting), %u slots "
+		    "had runs", r.runs_created, r.waiting, r.existing);
+		(void)msg_reply_set(rep, ORK__MSG_TYPE__MSG_BACKFILL_RUNS_REPLY,
+		    &r.base);
+		if (r.runs_created > r.waiting)
+			events_publish_work(o, r.runs_created - r.waiting);
+	}
+	PQclear(res);
+}
+
 static void
 handle_retry(struct orch *o, struct control_thread *t, const struct msg *req,
     struct msg_reply *rep)
@@ -983,6 +1068,9 @@ control_handle(void *arg, void *thread_arg, const struct msg *req,
 		return;
 	case ORK__MSG_TYPE__MSG_RETRY_RUN:
 		handle_retry(o, t, req, rep);
+		return;
+	case ORK__MSG_TYPE__MSG_BACKFILL_RUNS:
+		handle_backfill(o, t, req, rep);
 		return;
 	case ORK__MSG_TYPE__MSG_REGISTER_WORKER:
 		handle_register(o, t, req, rep);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "orchestrator.h"
+#include "strbuf.h"
 #include "util.h"
 
 /* How often a follower tries to become the leader. */
@@ -106,12 +107,18 @@ prune(struct orch *o, PGconn *conn)
 		    o->cfg->events_retention_hours);
 }
 
+/* Jobs named by notifications whose waiting runs are admitted at once. */
+#define ADMIT_JOBS_MAX 1000
+
 /*
  * wait_notify waits up to ms for a notification on conn (or stop);
- * returns 1 when one came.  Slices keep the wait responsive to stop.
+ * returns 1 when one came.  The job ids notifications carry are added to
+ * jobs (an array literal being built).  Slices keep the wait responsive
+ * to stop.
  */
 static int
-wait_notify(PGconn *conn, long ms, atomic_int *stop)
+wait_notify(PGconn *conn, long ms, atomic_int *stop, struct strbuf *jobs,
+    int *njobs)
 {
 	int64_t		 until = util_mono_ms() + ms;
 	PGnotify	*n;
@@ -132,12 +139,39 @@ wait_notify(PGconn *conn, long ms, atomic_int *stop)
 		if (!PQconsumeInput(conn))
 			return got;	/* the next statement sees the loss */
 		while ((n = PQnotifies(conn)) != NULL) {
+			if (*njobs < ADMIT_JOBS_MAX &&
+			    util_uuid_valid(n->extra) &&
+			    strbuf_pg_array_text(jobs, n->extra) == 0)
+				(*njobs)++;
 			PQfreemem(n);
 			got = 1;
 		}
 		if (got)
 			return got;
 	}
+}
+
+/*
+ * admit gives free places of the jobs in the array literal to their
+ * waiting runs (a job edit may have raised max_active_runs).
+ */
+static void
+admit(PGconn *conn, struct strbuf *jobs)
+{
+	const char	*params[1];
+	PGresult	*res;
+
+	if (strbuf_pg_array_end(jobs) != 0)
+		return;
+	params[0] = strbuf_str(jobs);
+	res = PQexecParams(conn, "SELECT sum(ork_admit(j)) FROM "
+	    "unnest($1::uuid[]) AS j", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warn("admitting waiting runs: %s", PQerrorMessage(conn));
+	else if (!PQgetisnull(res, 0, 0) &&
+	    strtol(PQgetvalue(res, 0, 0), NULL, 10) > 0)
+		log_info("admitted %s waiting runs", PQgetvalue(res, 0, 0));
+	PQclear(res);
 }
 
 static void *
@@ -149,12 +183,14 @@ leader_thread(void *arg)
 	char		 err[512];
 	unsigned	 backoff = 250;
 	int64_t		 next_prune = 0, next_reap = 0;
-	int		 told = 1;
+	int		 told = 1, njobs = 0;
+	struct strbuf	 jobs;
 
 	if ((sched = sched_new(o->cfg->zoneinfo)) == NULL) {
 		log_error("leader: out of memory");
 		return NULL;
 	}
+	strbuf_init(&jobs, (size_t)40 * ADMIT_JOBS_MAX);
 	while (!*o->stop) {
 		int	held = 0, rc;
 		long	wait_ms = 0;
@@ -208,6 +244,11 @@ leader_thread(void *arg)
 			prune(o, conn);
 			next_prune = util_mono_ms() + PRUNE_EVERY_MS;
 		}
+		if (njobs > 0) {
+			admit(conn, &jobs);
+			strbuf_reset(&jobs);
+			njobs = 0;
+		}
 		rc = sched_pass(sched, o, conn, told, &wait_ms);
 		if (rc == ORK_ECONN)
 			continue;
@@ -215,12 +256,13 @@ leader_thread(void *arg)
 			wait_ms = o->cfg->reap_interval_ms;
 		if (wait_ms > next_reap - util_mono_ms())
 			wait_ms = (long)(next_reap - util_mono_ms());
-		told = wait_notify(conn, wait_ms, o->stop);
+		told = wait_notify(conn, wait_ms, o->stop, &jobs, &njobs);
 	}
 	if (conn != NULL)
 		PQfinish(conn);	/* releases the lock */
 	atomic_store(&o->leader, 0);
 	sched_free(sched);
+	strbuf_free(&jobs);
 	return NULL;
 }
 

@@ -54,6 +54,7 @@ struct orch {
 #define ORCH_MAX_LOG_LINE 65536
 #define ORCH_MAX_PARAMS 65536
 #define ORCH_MAX_KINDS 64
+#define ORCH_MAX_BACKFILL_SLOTS 10000
 #define ORCH_MAX_ID 255
 
 /* A TriggerRun waiting for its run (trigger.c); strings are owned. */

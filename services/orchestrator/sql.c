@@ -22,6 +22,13 @@ static const struct {
 	{ "cancel", "SELECT o_status, o_task_run_id, o_attempt "
 	    "FROM ork_cancel_run($1::uuid)" },
 	{ "retry", "SELECT o_status, o_requeued FROM ork_retry_run($1::uuid)" },
+	{ "backfill", "SELECT o_created, o_waiting, o_existing, "
+	    "coalesce(array_to_string(o_errors, '; '), ''), "
+	    "EXISTS (SELECT 1 FROM job_definitions WHERE job_id = $1::uuid) "
+	    "FROM ork_fire(array_fill($1::uuid, "
+	    "ARRAY[cardinality($2::int8[])]), (SELECT array_agg(to_timestamp("
+	    "us / 1000000.0) ORDER BY i) FROM unnest($2::int8[]) WITH "
+	    "ORDINALITY AS u(us, i)), 'backfill', $3::boolean)" },
 	{ "register", "INSERT INTO workers (worker_id, hostname, capacity, "
 	    "kinds, protocol_version, status, registered_at, "
 	    "last_heartbeat_at) VALUES ($1, $2, $3::int, $4::text[], $5::int, "

@@ -380,6 +380,16 @@ test_backfill(void **state)
 	assert_int_equal(num(c, "SELECT count(*) FROM task_runs WHERE "
 	    "job_id = $1 AND status = 'queued'", job), 1);
 
+	/* a raised max_active_runs admits waiting runs at once */
+	snprintf(path, sizeof(path), "/jobs/%s", job);
+	assert_int_equal(api_call(&st, "PATCH", path, st.admin,
+	    "{\"max_active_runs\": 3}", &r), 200);
+	api_resp_free(&r);
+	assert_int_equal(wait_num(c, "SELECT count(*) FROM job_active_runs "
+	    "WHERE job_id = $1 AND NOT waiting", job, 3, 10000), 3);
+	assert_int_equal(num(c, "SELECT count(*) FROM task_runs WHERE "
+	    "job_id = $1 AND status = 'queued'", job), 3);
+
 	/* bad input, each named */
 	assert_int_equal(backfill(&st, job, "{\"to\": "
 	    "\"2026-01-04T00:00:00Z\"}", &r), 400);
