@@ -115,7 +115,9 @@ struct metric m_db_pool_size = { "ork_db_pool_connections_max",
 	METRICS_API, L0, NULL, 0, { 0, 0 }, 0, 0, NULL };
 
 struct metric m_runs_triggered = { "ork_runs_triggered_total",
-	"Runs created by this replica's triggers, by trigger.",
+	"Runs created by TriggerRun requests this replica served, by "
+	"trigger (the scheduler's firings count in "
+	"ork_scheduler_fire_lag_seconds).",
 	METRIC_COUNTER, METRICS_ORCHESTRATOR, L1("triggered_by",
 	triggered_by), NULL, 0, { 0, 0 }, 0, 0, NULL };
 struct metric m_runs_started = { "ork_runs_started_total",

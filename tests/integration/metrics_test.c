@@ -526,11 +526,13 @@ static const char *const json_env[] = { "ORK_LOG_FORMAT=json",
 	"ORK_LOG_LEVEL=debug", NULL };
 
 /*
- * start_stack is api_stack_start with every daemon logging JSON lines at
- * debug level.
+ * start_stack_args is api_stack_start with every daemon logging JSON
+ * lines at debug level, and extra options (NULL-ended, may be NULL) for
+ * the orchestrator.
  */
 static void
-start_stack(struct api_stack *s, const char *name, int with_worker)
+start_stack_args(struct api_stack *s, const char *name, int with_worker,
+    const char *const *orch_extra)
 {
 	char log[128];
 
@@ -555,9 +557,14 @@ start_stack(struct api_stack *s, const char *name, int with_worker)
 	    s->port);
 	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
 	{
-		const char *a[] = { s->a_db, s->a_control, s->a_events,
+		const char	*a[16] = { s->a_db, s->a_control, s->a_events,
 		    s->a_ohealth, NULL };
+		int		 n = 4;
 
+		for (; orch_extra != NULL && *orch_extra != NULL && n < 15;
+		    orch_extra++)
+			a[n++] = *orch_extra;
+		a[n] = NULL;
 		snprintf(log, sizeof(log), "%s-orchestrator", name);
 		h_spawn(&s->orch, log, "ork-orchestrator", a, json_env);
 		s->has_orch = 1;
@@ -582,6 +589,12 @@ start_stack(struct api_stack *s, const char *name, int with_worker)
 		snprintf(s->admin, sizeof(s->admin), "%s", tok);
 		free(tok);
 	}
+}
+
+static void
+start_stack(struct api_stack *s, const char *name, int with_worker)
+{
+	start_stack_args(s, name, with_worker, NULL);
 }
 
 /* scrape fetches and parses GET /metrics of a port, or fails the test. */
@@ -615,23 +628,31 @@ scrape(int port, struct expo *e)
 }
 
 /*
- * wait_metric scrapes a port until a series reaches want (5 s at most),
- * leaving the last scrape in e.
+ * wait_metric_ms scrapes a port until a series reaches want (timeout_ms
+ * at most), leaving the last scrape in e.
  */
 static void
-wait_metric(int port, const char *name, const char *labels, double want,
-    struct expo *e)
+wait_metric_ms(int port, const char *name, const char *labels, double want,
+    struct expo *e, int timeout_ms)
 {
 	for (int waited = 0;; waited += 100) {
 		scrape(port, e);
 		if (expo_zero(e, name, labels) >= want)
 			return;
-		if (waited >= 5000)
+		if (waited >= timeout_ms)
 			fail_msg("%s{%s} is %g, not %g, on port %d", name,
 			    labels, expo_zero(e, name, labels), want, port);
 		expo_free(e);
 		h_sleep_ms(100);
 	}
+}
+
+/* wait_metric is wait_metric_ms with 5 s. */
+static void
+wait_metric(int port, const char *name, const char *labels, double want,
+    struct expo *e)
+{
+	wait_metric_ms(port, name, labels, want, e, 5000);
 }
 
 /* trigger runs a job through the api with a traceparent; waits for it. */
@@ -952,6 +973,65 @@ test_queue_gauges(void **state)
 	free(job);
 }
 
+/*
+ * The leader's metrics: a job firing every second moves the firing lag,
+ * and a worker killed under a running task leaves a lease the reaper
+ * finds expired and a retry.
+ */
+static void
+test_leader_metrics(void **state)
+{
+	static const char *const orch_args[] = { "--lease-ms=3000",
+	    "--heartbeat-ms=500", "--reap-interval-ms=200", NULL };
+	struct api_stack	 s;
+	struct api_resp		 r;
+	struct expo		 o;
+	char			 path[128], run[H_UUID_LEN + 1] = "";
+	char			*job, *slow;
+	double			 lag;
+
+	(void)state;
+	start_stack_args(&s, "metrics_leader", 1, orch_args);
+	job = api_create_job(&s, "{\"job_name\":\"every-second\","
+	    "\"schedule\":\"* * * * * *\",\"tasks\":[{"
+	    "\"extractor_config\":{\"type\":\"noop\"}}]}");
+	wait_metric_ms(s.ohealth, "ork_scheduler_fire_lag_seconds_count", "",
+	    2, &o, 10000);
+	lag = expo_value(&o, "ork_scheduler_fire_lag_seconds_sum", "") /
+	    expo_value(&o, "ork_scheduler_fire_lag_seconds_count", "");
+	if (!(lag >= 0 && lag < 5))
+		fail_msg("mean firing lag %g s", lag);
+	/* the scheduler makes its runs itself, not through TriggerRun */
+	assert_true(expo_zero(&o, "ork_runs_triggered_total",
+	    "triggered_by=\"scheduled\"") == 0);
+	expo_free(&o);
+	snprintf(path, sizeof(path), "/jobs/%s", job);
+	assert_int_equal(api_call(&s, "PATCH", path, s.admin,
+	    "{\"is_active\":false}", &r), 200);
+	api_resp_free(&r);
+
+	slow = api_create_job(&s, "{\"job_name\":\"slow\",\"tasks\":[{"
+	    "\"max_attempts\":2,\"extractor_config\":{\"type\":"
+	    "\"command\",\"argv\":[\"sleep\",\"30\"]}}]}");
+	snprintf(path, sizeof(path), "/jobs/%s/run", slow);
+	assert_int_equal(api_call(&s, "POST", path, s.admin, NULL, &r), 201);
+	snprintf(run, sizeof(run), "%s", api_str(r.json, "run_id"));
+	api_resp_free(&r);
+	assert_true(api_wait_run(&s, run, "running", 10000));
+	wait_metric(s.whealth, "ork_worker_slots", "state=\"busy\"", 1, &o);
+	expo_free(&o);
+	h_kill(&s.worker);
+	s.has_worker = 0;
+	/* lease 3 s, reaper every 200 ms */
+	wait_metric_ms(s.ohealth, "ork_lease_expiries_total", "", 1, &o,
+	    10000);
+	expo_free(&o);
+	wait_metric(s.ohealth, "ork_task_retries_total", "", 1, &o);
+	expo_free(&o);
+	free(job);
+	free(slow);
+}
+
 /* A client scraping as fast as it can while the daemons stop. */
 struct scraper {
 	int		 ports[2];
@@ -1013,6 +1093,7 @@ main(void)
 		cmocka_unit_test_teardown(test_metrics_move, api_teardown),
 		cmocka_unit_test_teardown(test_trace_in_logs, api_teardown),
 		cmocka_unit_test_teardown(test_queue_gauges, api_teardown),
+		cmocka_unit_test_teardown(test_leader_metrics, api_teardown),
 		cmocka_unit_test_teardown(test_scrape_while_stopping,
 		    api_teardown),
 	};
