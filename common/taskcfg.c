@@ -1278,7 +1278,7 @@ taskcfg_check_task(const cJSON *task, const char *path,
 	static const char *const known[] = { "task_name", "extractor_config",
 	    "loader_config", "max_attempts", "timeout_seconds", "retry", NULL };
 	static const char *const ignored[] = { "task_id", "task_order",
-	    "kind", "created_at", "updated_at", NULL };
+	    "kind", "created_at", "updated_at", "cursor_mark", NULL };
 	static const char *const retry_known[] = { "base_ms", "cap_ms", NULL };
 	static const char *const none[] = { NULL };
 	const cJSON	*name, *x, *l, *retry;

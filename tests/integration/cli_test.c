@@ -1041,6 +1041,22 @@ test_jobs(void **state)
 	contains(o.out, "again");
 	ork_out_free(&o);
 
+	/* what get --json prints can be applied again as it is */
+	EXPECT(&o, 0, "jobs", "get", "greet", "--json");
+	write_file(path, o.out);
+	ork_out_free(&o);
+	EXPECT(&o, 0, "jobs", "apply", "-f", path);
+	contains(o.out, "updated job \"greet\"");
+	ork_out_free(&o);
+	EXPECT(&o, 0, "jobs", "list", "--json");
+	assert_int_equal(count_items(&o), 2);
+	ork_out_free(&o);
+
+	/* the API refuses a secret given in clear, naming it */
+	EXPECT(&o, 1, "run", "greet", "--param", "api_token=hunter2");
+	contains(o.err, "params.api_token");
+	ork_out_free(&o);
+
 	/* update, pause, resume */
 	EXPECT(&o, 0, "jobs", "update", "greet", "-f", f_ok);
 	contains(o.out, "updated job \"greet\"");
