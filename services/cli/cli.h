@@ -274,7 +274,8 @@ int	cmd_job_resolve(struct cli *cli, const char *job, char *id,
 /*
  * cmd_list_all reads the pages of a list (path has a query already)
  * until max_items items or the last page, into out: the first answer
- * with the items of all pages.  Returns an exit code.
+ * with the items of all pages.  Returns an exit code (out is then
+ * empty).
  */
 int	cmd_list_all(struct cli *cli, const char *path, int max_items,
 	    struct client_resp *out);

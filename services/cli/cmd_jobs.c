@@ -176,6 +176,7 @@ cmd_list_all(struct cli *cli, const char *path, int max_items,
 	if (!cJSON_IsArray(items)) {
 		fprintf(stderr, "ork: %s%s answered without \"items\"\n",
 		    cli->url, path);
+		client_resp_free(out);
 		return CLI_EXIT_FAILED;
 	}
 	while ((cursor = out_str(out->json, "next_cursor")) != NULL &&
@@ -190,8 +191,10 @@ cmd_list_all(struct cli *cli, const char *path, int max_items,
 		}
 		snprintf(next, sizeof(next), "%s&cursor=%s", path, esc);
 		if ((rc = client_call(cli->client, "GET", next, NULL, 0, &r)) !=
-		    0)
+		    0) {
+			client_resp_free(out);
 			return rc;
+		}
 		more = cJSON_GetObjectItemCaseSensitive(r.json, "items");
 		while (cJSON_IsArray(more) && (cur = cJSON_DetachItemFromArray(
 		    more, 0)) != NULL)
