@@ -839,9 +839,17 @@ complete(const char *words, int cword, const char *want)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		char env[H_PATH_MAX * 2];
+
 		dup2(out[1], 1);
 		close(out[0]);
 		setenv("ORK_URL", ork_url, 1);
+		snprintf(env, sizeof(env), "%s/xdg", ork_home);
+		setenv("XDG_CONFIG_HOME", env, 1);
+		/* the script asks "ork jobs list -q" for job ids */
+		snprintf(env, sizeof(env), "%s:%s", h_env("ORK_TEST_BIN"),
+		    getenv("PATH") != NULL ? getenv("PATH") : "/usr/bin:/bin");
+		setenv("PATH", env, 1);
 		execl(bash_path, "bash", "-c", script, (char *)NULL);
 		_exit(127);
 	}
@@ -859,6 +867,7 @@ static void
 test_completion(void **state)
 {
 	(void)state;
+	set_home("completion");
 	snprintf(ork_url, sizeof(ork_url), "http://127.0.0.1:%d",
 	    h_free_port());
 	complete("ork jo", 1, "jobs\n");
@@ -1104,6 +1113,10 @@ test_jobs(void **state)
 	contains(o.out, "paused");
 	assert_null(strchr(o.out, '\033'));
 	ork_out_free(&o);
+
+	/* completion offers the jobs' ids where a JOB goes */
+	complete("ork jobs get ''", 3, id);
+	complete("ork run ''", 2, id);
 
 	/* unknown jobs: 3 */
 	EXPECT(&o, 3, "jobs", "get", "no such job");
