@@ -162,6 +162,7 @@ struct watch {
 	int		 result;	/* exit code once the run ended */
 	int		 reconnecting;	/* since the stream was lost */
 	int		 failed;	/* an event over the limit */
+	int		 announced;	/* "watching" was said */
 	int		 ended;
 	struct {
 		char	id[UTIL_UUID_LEN + 1];
@@ -290,6 +291,12 @@ on_line(void *arg, const char *line, size_t len)
 		fprintf(stderr, "ork: reconnected\n");
 		w->reconnecting = 0;
 		client_quiet(w->cli->client, 0);
+	}
+	if (!w->announced) {	/* on stderr: stdout stays the events' */
+		w->announced = 1;
+		if (w->run_id == NULL && !w->cli->json && !w->cli->quiet)
+			fprintf(stderr, "ork: watching the events of %s "
+			    "(interrupt to stop)\n", w->cli->url);
 	}
 	if (len == 0) {			/* the end of an event */
 		dispatch(w);

@@ -1365,7 +1365,8 @@ test_runs(void **state)
 		    ork_home);
 		h_spawn(&p, "cli_runs-watch", "ork", (const char *const []){
 		    "watch", "--job", "greet", NULL }, env);
-		h_sleep_ms(1000);
+		if (!h_wait_log(&p, "ork: watching the events of", 20000))
+			fail_msg("ork watch did not connect (see %s)", p.log);
 		run_quiet("greet", run2, sizeof(run2));
 		assert_true(api_wait_run(&st, run2, "success", 20000));
 		if (!h_wait_log(&p, "greet  success", 10000)) {
