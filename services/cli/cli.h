@@ -45,6 +45,7 @@ struct cli {
 	char		 url[CLI_URL_MAX + 1];	/* no trailing slash */
 	char		 token[CLI_TOKEN_MAX + 1];	/* "" when none */
 	char		 conf_path[1024];	/* "" when no home is known */
+	char		 user[CLI_USERNAME_MAX + 1];	/* of the config file */
 	int		 json;		/* --json */
 	int		 quiet;		/* --quiet */
 	int		 color;		/* stdout a terminal, NO_COLOR unset */

@@ -164,10 +164,22 @@ cmd_login(struct cli *cli, int argc, char **argv)
 		    "nowhere to keep the token\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* the user of the last login at this URL is the default */
 	if ((u = args_get(login_flags, &a, "--username")) != NULL)
 		snprintf(name, sizeof(name), "%s", u);
-	else if ((rc = ask("Username: ", 1, name, sizeof(name))) != 0)
-		return rc;
+	else if (cli->user[0] != '\0' && args_has(login_flags, &a,
+	    "--password-stdin"))
+		snprintf(name, sizeof(name), "%s", cli->user);
+	else {
+		char prompt[CLI_USERNAME_MAX + 32];
+
+		snprintf(prompt, sizeof(prompt), cli->user[0] ? "Username [%s]: "
+		    : "Username: ", cli->user);
+		if ((rc = ask(prompt, 1, name, sizeof(name))) != 0)
+			return rc;
+		if (name[0] == '\0')
+			snprintf(name, sizeof(name), "%s", cli->user);
+	}
 	if (name[0] == '\0' || strlen(name) > CLI_USERNAME_MAX) {
 		fprintf(stderr, "ork: a username has 1 to %d characters\n",
 		    CLI_USERNAME_MAX);

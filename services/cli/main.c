@@ -36,9 +36,10 @@ static const struct command commands[] = {
 	{ "login", cmd_login, NEEDS_SERVER, "log in and keep the token in the "
 	    "config file",
 	    "usage: ork login [--username NAME] [--password-stdin]\n\n"
-	    "Asks for a username (unless --username) and a password (on the\n"
-	    "terminal, without echo; or one line from standard input with\n"
-	    "--password-stdin), logs in with POST /auth/login and writes the\n"
+	    "Asks for a username (unless --username; default: the last one\n"
+	    "at this URL) and a password (on the terminal, without echo; or\n"
+	    "one line of standard input with --password-stdin), logs in\n"
+	    "with POST /auth/login and writes the\n"
 	    "server's URL and the session token (valid 12 hours) into the\n"
 	    "config file, $XDG_CONFIG_HOME/ork/config or ~/.config/ork/config,\n"
 	    "mode 0600.\n\n"
@@ -323,8 +324,9 @@ settings(struct cli *cli, const struct globals *g, const char *cmd)
 	const char	*url = g->url, *token = g->token, *src_url = "--url";
 	const char	*src_tok = "--token";
 	struct conf	 conf;
-	char		 err[512];
-	size_t		 n;
+	char		 err[512], cu[CLI_URL_MAX + 1];
+	size_t		 n, cn;
+	int		 same;
 
 	memset(&conf, 0, sizeof(conf));
 	if (conf_path(cli->conf_path, sizeof(cli->conf_path)) != 0)
@@ -358,17 +360,18 @@ settings(struct cli *cli, const struct globals *g, const char *cmd)
 	n = strlen(cli->url);
 	while (n > 0 && cli->url[n - 1] == '/')
 		cli->url[--n] = '\0';
+	/* What the file says of a server is only used for that server. */
+	snprintf(cu, sizeof(cu), "%s", conf.url);
+	cn = strlen(cu);
+	while (cn > 0 && cu[cn - 1] == '/')
+		cu[--cn] = '\0';
+	same = strcmp(cu, cli->url) == 0;
+	if (same)
+		snprintf(cli->user, sizeof(cli->user), "%s", conf.user);
 	if (token == NULL && (token = env("ORK_TOKEN")) != NULL)
 		src_tok = "ORK_TOKEN";
 	else if (token == NULL && conf.token[0] != '\0') {
-		char	cu[CLI_URL_MAX + 1];
-		size_t	cn;
-
-		snprintf(cu, sizeof(cu), "%s", conf.url);
-		cn = strlen(cu);
-		while (cn > 0 && cu[cn - 1] == '/')
-			cu[--cn] = '\0';
-		token = strcmp(cu, cli->url) == 0 ? conf.token : NULL;
+		token = same ? conf.token : NULL;
 		src_tok = "the config file";
 	}
 	if (token != NULL) {

@@ -1414,11 +1414,14 @@ test_admin(void **state)
 	contains(o.out, "log in");
 	ork_out_free(&o);
 	login();
-	/* on a terminal: the username is echoed, the password never */
+	/*
+	 * on a terminal: the username is echoed (the last one is the
+	 * default), the password never
+	 */
 	assert_int_equal(ork_tty(&o, NULL, (const char *const []){ "login",
-	    NULL }, (const char *const []){ "Username: ", "admin\n",
+	    NULL }, (const char *const []){ "Username [admin]: ", "\n",
 	    "Password: ", API_ADMIN_PASSWORD "\n", NULL }), 0);
-	contains(o.out, "Username: admin");
+	contains(o.out, "as admin (admin)");
 	contains(o.out, "logged in to ");
 	assert_null(strstr(o.out, API_ADMIN_PASSWORD));
 	ork_out_free(&o);
@@ -1538,6 +1541,13 @@ test_admin(void **state)
 	EXPECT(&o, 4, "jobs", "list");
 	ork_out_free(&o);
 	EXPECT(&o, 4, "logout");
+	ork_out_free(&o);
+	/* the file's user is the one logging in when none is given */
+	expect_rc(&o, 0, API_ADMIN_PASSWORD "\n", NULL, (const char *const []){
+	    "login", "--password-stdin", NULL });
+	contains(o.out, "as admin (admin)");
+	ork_out_free(&o);
+	EXPECT(&o, 0, "jobs", "list", "-q");
 	ork_out_free(&o);
 	api_teardown(NULL);
 }
