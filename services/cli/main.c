@@ -39,10 +39,9 @@ static const struct command commands[] = {
 	    "Asks for a username (unless --username; default: the last one\n"
 	    "at this URL) and a password (on the terminal, without echo; or\n"
 	    "one line of standard input with --password-stdin), logs in\n"
-	    "with POST /auth/login and writes the\n"
-	    "server's URL and the session token (valid 12 hours) into the\n"
-	    "config file, $XDG_CONFIG_HOME/ork/config or ~/.config/ork/config,\n"
-	    "mode 0600.\n\n"
+	    "with POST /auth/login and writes the server's URL and the\n"
+	    "session token (valid 12 hours) into the config file,\n"
+	    "$XDG_CONFIG_HOME/ork/config or ~/.config/ork/config, mode 0600.\n\n"
 	    "Examples:\n"
 	    "  ork --url https://ork.example.com login --username admin\n"
 	    "  echo \"$PW\" | ork login --username ci --password-stdin\n" },
