@@ -115,6 +115,7 @@ typedef int (*route_fn)(struct req *r);
 #define ROUTE_BODY		0x1	/* a JSON body is required */
 #define ROUTE_BODY_OPTIONAL	0x2	/* a JSON body may be given */
 #define ROUTE_STREAM		0x4	/* answers with a stream (SSE) */
+#define ROUTE_METRICS		0x8	/* answers with Prometheus text */
 
 /* One route; the table in router.c also feeds the OpenAPI document. */
 struct route {

@@ -350,6 +350,10 @@ operation(struct json_buf *b, const struct route *rt)
 		    "\\\"run\\\" and \\\"task\\\"; id: the event id; data: "
 		    "{event_id, kind, job_id, run_id, task_run_id, status, "
 		    "attempt, at}\"}}}");
+	else if (rt->flags & ROUTE_METRICS)
+		json_buf_puts(b, ",\"content\":{\"text/plain; version=0.0.4\":"
+		    "{\"schema\":{\"type\":\"string\",\"description\":"
+		    "\"Prometheus text exposition format\"}}}");
 	else if (rt->response != NULL)
 		json_buf_printf(b, ",\"content\":{\"application/json\":"
 		    "{\"schema\":{\"$ref\":\"#/components/schemas/%s\"}}}",

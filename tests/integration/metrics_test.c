@@ -710,6 +710,30 @@ test_metrics_move(void **state)
 	    0);
 	assert_true(expo_value(&a0, "ork_db_pool_connections_max", "") == 8);
 	assert_null(family_find(&a0, "ork_worker_slots", 16));
+	/* the content type of the format, and so documented */
+	{
+		struct api_resp	 r;
+		char		 ct[128];
+		const cJSON	*c;
+
+		assert_int_equal(api_call(&s, "GET", "/metrics", NULL, NULL,
+		    &r), 200);
+		api_header(&r, "Content-Type", ct, sizeof(ct));
+		assert_string_equal(ct, "text/plain; version=0.0.4; "
+		    "charset=utf-8");
+		api_resp_free(&r);
+		assert_int_equal(api_call(&s, "GET", "/openapi.json", NULL,
+		    NULL, &r), 200);
+		c = cJSON_GetObjectItem(r.json, "paths");
+		c = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "/metrics"),
+		    "get");
+		c = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "responses"),
+		    "200");
+		c = cJSON_GetObjectItem(c, "content");
+		assert_non_null(cJSON_GetObjectItem(c,
+		    "text/plain; version=0.0.4"));
+		api_resp_free(&r);
+	}
 	assert_null(family_find(&w0, "ork_http_requests_total", 23));
 
 	trigger(&s, job, TRACEPARENT, run, xtrace, sizeof(xtrace));
