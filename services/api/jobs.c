@@ -8,7 +8,9 @@
  * re-activation without catchup: a paused period is replayed only with
  * catchup) next_fire_at is cleared and NOTIFY ork_schedule sent in the
  * same transaction, so the scheduler recomputes it; told of a raised
- * max_active_runs, the scheduler admits waiting runs at once.  Task
+ * max_active_runs, the scheduler admits waiting runs at once.  A paused
+ * job keeps its next_fire_at (a resume with catchup fires from there) but
+ * shows none.  Task
  * ids are kept by position: task_order 0 keeps its id across a PUT.
  */
 #include <pthread.h>
@@ -25,7 +27,8 @@
 #define JOB_COLUMNS \
 	"j.job_id, j.job_name, j.description, j.schedule, j.timezone, " \
 	"j.is_active, j.catchup, j.max_active_runs, j.overlap, " \
-	"j.next_fire_at, j.created_at, j.updated_at, lr.run_id, lr.status, " \
+	"CASE WHEN j.is_active THEN j.next_fire_at END, j.created_at, " \
+	"j.updated_at, lr.run_id, lr.status, " \
 	"lr.triggered_by, lr.created_at, lr.finished_at"
 #define JOB_CREATED_COL	10
 
@@ -463,7 +466,7 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 	PGresult	*res;
 	const char	*values[10];
 	char		 runs[16];
-	int		 err, moved, raised;
+	int		 err, moved, raised, toggled;
 	const char	*old_schedule;
 
 	values[0] = job_id;
@@ -483,6 +486,7 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 	    strcmp(PQgetvalue(res, 0, 1), job->timezone) != 0 ||
 	    (strcmp(PQgetvalue(res, 0, 2), "t") != 0 && job->is_active &&
 	    !job->catchup);
+	toggled = (strcmp(PQgetvalue(res, 0, 2), "t") == 0) != job->is_active;
 	raised = job->max_active_runs > atoi(PQgetvalue(res, 0, 3));
 	PQclear(res);
 
@@ -509,7 +513,7 @@ update_job(PGconn *c, const char *job_id, const struct taskcfg_job *job,
 	if (with_tasks &&
 	    (err = write_tasks(c, job_id, job, 1, msg, msglen)) != 0)
 		return err;
-	if ((moved || raised) &&
+	if ((moved || raised || toggled) &&
 	    (err = notify_schedule(c, job_id, msg, msglen)) != 0)
 		return err;
 	return 0;

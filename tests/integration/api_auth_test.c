@@ -51,6 +51,10 @@ static const struct row matrix[] = {
 	    201 },
 	{ "GET", "/jobs/{job_id}/runs", "/jobs/{job}/runs", NULL, WHO_VIEWER,
 	    200 },
+	/* the matrix's job has no schedule: 400 once the role passes */
+	{ "POST", "/jobs/{job_id}/backfill", "/jobs/{job}/backfill",
+	    "{\"from\":\"2026-01-01T00:00:00Z\",\"to\":"
+	    "\"2026-01-02T00:00:00Z\"}", WHO_OPERATOR, 400 },
 	{ "DELETE", "/jobs/{job_id}/cursors", "/jobs/{job}/cursors", NULL,
 	    WHO_OPERATOR, 200 },
 	{ "GET", "/runs", "/runs", NULL, WHO_VIEWER, 200 },
