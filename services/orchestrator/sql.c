@@ -48,12 +48,13 @@ static const struct {
 	{ "report", "SELECT o_i, o_accepted, o_recorded, o_queued_next "
 	    "FROM ork_report($1, $2::uuid[], $3::int[], $4::text[], "
 	    "$5::text[], $6::int8[])" },
+	/* in the order sent: log_id is the order lines are read back in */
 	{ "logs", "INSERT INTO task_logs (task_run_id, attempt, logged_at, "
 	    "stream, line) SELECT u.id, u.att, to_timestamp(u.ts / 1000000), "
 	    "u.stream, u.line FROM unnest($1::uuid[], $2::int[], $3::float8[], "
-	    "$4::text[], $5::text[]) AS u(id, att, ts, stream, line) "
-	    "WHERE u.id IN (SELECT task_run_id FROM task_runs "
-	    "WHERE task_run_id = ANY ($1::uuid[]))" },
+	    "$4::text[], $5::text[]) WITH ORDINALITY AS u(id, att, ts, stream, "
+	    "line, n) WHERE u.id IN (SELECT task_run_id FROM task_runs "
+	    "WHERE task_run_id = ANY ($1::uuid[])) ORDER BY u.n" },
 	{ "reap", "SELECT ork_reap($1::int, $2::int, $3::int)" },
 	/* the cursor mark a load committed, unless a reset came since */
 	{ "cursor_mark", "UPDATE task_definitions d SET cursor_mark = $2 "

@@ -74,7 +74,7 @@ test_three_tasks_in_order(void **state)
 	for (int i = 0; i < 3; i++) {
 		snprintf(ex[i], sizeof(ex[i]), "{\"type\": \"command\", "
 		    "\"shell\": \"echo task-%d >> %s; echo out-%d; "
-		    "echo err-%d >&2\"}", i, path, i, i);
+		    "echo err-%d >&2; echo again-%d\"}", i, path, i, i, i);
 		exs[i] = ex[i];
 	}
 	h_job_create(conn, "three in order", exs, 3, 3, 0, 100, job);
@@ -100,6 +100,16 @@ test_three_tasks_in_order(void **state)
 	    v, sizeof(v));
 	assert_true(strstr(v, "stdout=out-1") != NULL);
 	assert_true(strstr(v, "stderr=err-1") != NULL);
+	/* read back in the order written (log_id), as the api serves them */
+	value("SELECT string_agg(line, ',' ORDER BY log_id) FROM task_logs l "
+	    "JOIN task_runs t USING (task_run_id) WHERE t.run_id = $1 AND "
+	    "stream = 'stdout' AND t.task_order = 1", run, v, sizeof(v));
+	assert_string_equal(v, "out-1,again-1");
+	value("SELECT bool_and(ok) FROM (SELECT coalesce(logged_at >= "
+	    "lag(logged_at) OVER (ORDER BY log_id), true) AS ok FROM task_logs "
+	    "l JOIN task_runs t USING (task_run_id) WHERE t.run_id = $1) x",
+	    run, v, sizeof(v));
+	assert_string_equal(v, "t");
 	/* the run's events went queued -> running -> success */
 	value("SELECT string_agg(status, ',' ORDER BY event_id) FROM events "
 	    "WHERE run_id = $1 AND kind = 'run'", run, v, sizeof(v));
