@@ -684,9 +684,28 @@ next_or_never(const struct cron *c, const struct tz *tz, int64_t after,
 	return rc;
 }
 
+/* list_from lists fire times from t up to now, at most max. */
+static int
+list_from(const struct cron *c, const struct tz *tz, int64_t t, int64_t now,
+    int64_t *slots, size_t max, size_t *n, int64_t *next)
+{
+	int rc;
+
+	for (long steps = 0; t <= now && *n < max; steps++) {
+		if (steps >= CRON_DUE_STEPS_MAX)
+			return ORK_ERANGE;
+		slots[(*n)++] = t;
+		if ((rc = next_or_never(c, tz, t, &t)) != 0)
+			return rc;
+	}
+	*next = t;
+	return 0;
+}
+
 int
 cron_due(const struct cron *c, const struct tz *tz, int64_t due, int64_t now,
-    int catchup, int64_t *slots, size_t max, size_t *n, int64_t *next)
+    int catchup, int64_t grace, int64_t *slots, size_t max, size_t *n,
+    int64_t *next)
 {
 	/* Windows probed for a late fire time when a misfire is long. */
 	static const int64_t windows[] = { 3600, 86400, 31 * 86400,
@@ -699,17 +718,13 @@ cron_due(const struct cron *c, const struct tz *tz, int64_t due, int64_t now,
 	*next = due;
 	if (due > now || max == 0)
 		return 0;
-	if (catchup) {
-		for (t = due; t <= now && *n < max; steps++) {
-			if (steps >= CRON_DUE_STEPS_MAX)
-				return ORK_ERANGE;
-			slots[(*n)++] = t;
-			if ((rc = next_or_never(c, tz, t, &t)) != 0)
-				return rc;
-		}
-		*next = t;
-		return 0;
-	}
+	if (catchup || due >= now - grace)
+		return list_from(c, tz, due, now, slots, max, n, next);
+	/* late by less than grace: fired, not misfires */
+	if ((rc = next_or_never(c, tz, now - grace - 1, &t)) != 0)
+		return rc;
+	if (t <= now)
+		return list_from(c, tz, t, now, slots, max, n, next);
 	/*
 	 * Only the latest fire time counts: start from a fire time near now
 	 * rather than stepping through a long downtime one time at a time.

@@ -56,9 +56,11 @@ int	cron_next(const struct cron *c, const struct tz *tz, int64_t after,
 /*
  * cron_due lists the fire times that are due at `now` for a schedule whose
  * first unfired time is `due` (Unix seconds; nothing is due when due >
- * now).  With catchup, every fire time from due up to now, oldest first,
- * at most max of them; without, only the latest fire time up to now (the
- * others are misfires, dropped).  slots receives *n times; *next is the
+ * now), oldest first, at most max of them.  With catchup, every fire time
+ * from due up to now.  Without, the fire times of the last `grace` seconds
+ * (now - grace <= t <= now: late, not missed), or when there are none the
+ * latest fire time before them; older ones are misfires, dropped.  slots
+ * receives *n times; *next is the
  * first fire time not listed (it may be <= now when max cut a catch-up
  * short), or INT64_MAX when the schedule never fires again.  Bounded: at
  * most CRON_DUE_STEPS_MAX calls of cron_next, else ORK_ERANGE.  Other
@@ -66,7 +68,7 @@ int	cron_next(const struct cron *c, const struct tz *tz, int64_t after,
  */
 #define CRON_DUE_STEPS_MAX	1000000
 int	cron_due(const struct cron *c, const struct tz *tz, int64_t due,
-	    int64_t now, int catchup, int64_t *slots, size_t max, size_t *n,
-	    int64_t *next);
+	    int64_t now, int catchup, int64_t grace, int64_t *slots, size_t max,
+	    size_t *n, int64_t *next);
 
 #endif /* ORK_CRON_H */

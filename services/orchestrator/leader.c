@@ -186,7 +186,8 @@ leader_thread(void *arg)
 	int		 told = 1, njobs = 0;
 	struct strbuf	 jobs;
 
-	if ((sched = sched_new(o->cfg->zoneinfo)) == NULL) {
+	if ((sched = sched_new(o->cfg->zoneinfo,
+	    o->cfg->misfire_grace_ms)) == NULL) {
 		log_error("leader: out of memory");
 		return NULL;
 	}

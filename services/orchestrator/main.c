@@ -56,6 +56,10 @@ static const struct config_opt options[] = {
 	{ "ORK_EVENTS_RETENTION_HOURS", CONFIG_INT,
 	    offsetof(struct orch_config, events_retention_hours), "168", 1,
 	    87600, NULL, NULL, "how long run and task events are kept" },
+	{ "ORK_MISFIRE_GRACE_MS", CONFIG_INT,
+	    offsetof(struct orch_config, misfire_grace_ms), "10000", 0,
+	    3600000, NULL, NULL, "a cron slot late by less than this "
+	    "(a failover, a restart) still fires; older ones are misfires" },
 	{ "ORK_ZONEINFO", CONFIG_STR, offsetof(struct orch_config, zoneinfo),
 	    TZ_ZONEINFO_DEFAULT, 0, 0, NULL, NULL,
 	    "folder of the IANA time zone database (job time zones)" },

@@ -27,6 +27,7 @@ struct orch_config {
 	long	 worker_timeout_ms;
 	long	 events_retention_hours;
 	char	*zoneinfo;
+	long	 misfire_grace_ms;
 	int	 log_level;
 	int	 log_format;
 };
@@ -104,7 +105,7 @@ int	leader_start(struct orch *o);
 
 /* scheduler.c: the leader's cron loop (its thread only) */
 struct sched;
-struct sched *sched_new(const char *zoneinfo);
+struct sched *sched_new(const char *zoneinfo, long misfire_grace_ms);
 void	sched_free(struct sched *s);
 int	sched_listen(PGconn *conn);
 int	sched_pass(struct sched *s, struct orch *o, PGconn *conn, int told,

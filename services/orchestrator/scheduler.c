@@ -59,10 +59,11 @@ struct sched {
 	int		 next_evict;
 	int64_t		*slots;		/* SCHED_CATCHUP_MAX */
 	int64_t		 next_init;	/* monotonic ms */
+	int64_t		 grace_s;	/* late slots still fired */
 };
 
 struct sched *
-sched_new(const char *zoneinfo)
+sched_new(const char *zoneinfo, long misfire_grace_ms)
 {
 	struct sched *s = calloc(1, sizeof(*s));
 
@@ -74,6 +75,7 @@ sched_new(const char *zoneinfo)
 		return NULL;
 	}
 	s->zoneinfo = zoneinfo;
+	s->grace_s = misfire_grace_ms / 1000;
 	return s;
 }
 
@@ -148,8 +150,8 @@ job_due(struct sched *s, const char *job_id, const char *spec,
 		if ((rc = cron_next(c, tz, now, next)) == ORK_ENOTFOUND)
 			*next = INT64_MAX;
 	} else {
-		rc = cron_due(c, tz, due, now, catchup, s->slots,
-		    catchup ? SCHED_CATCHUP_MAX : 1, n, next);
+		rc = cron_due(c, tz, due, now, catchup, s->grace_s, s->slots,
+		    SCHED_CATCHUP_MAX, n, next);
 	}
 	if (rc != 0 && rc != ORK_ENOTFOUND) {
 		log_warn("scheduler: job %s stops firing: %s", job_id,

@@ -993,24 +993,24 @@ test_due(void **state)
 	(void)state;
 	/* not due yet: nothing, next unchanged */
 	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
-	    iso("2026-01-01T00:00:59Z"), 0, slots, 100, &n, &next), 0);
+	    iso("2026-01-01T00:00:59Z"), 0, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(next, iso("2026-01-01T00:01:00Z"));
 	/* due exactly now: that slot */
 	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
-	    iso("2026-01-01T00:01:00Z"), 0, slots, 100, &n, &next), 0);
+	    iso("2026-01-01T00:01:00Z"), 0, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(slots[0], iso("2026-01-01T00:01:00Z"));
 	assert_int_equal(next, iso("2026-01-01T00:01:10Z"));
 	/* down for 5 slots, no catch-up: only the latest */
 	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
-	    iso("2026-01-01T00:01:45Z"), 0, slots, 100, &n, &next), 0);
+	    iso("2026-01-01T00:01:45Z"), 0, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(slots[0], iso("2026-01-01T00:01:40Z"));
 	assert_int_equal(next, iso("2026-01-01T00:01:50Z"));
 	/* the same with catch-up: all five, oldest first */
 	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
-	    iso("2026-01-01T00:01:45Z"), 1, slots, 100, &n, &next), 0);
+	    iso("2026-01-01T00:01:45Z"), 1, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 5);
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(slots[i], iso("2026-01-01T00:01:00Z") +
@@ -1018,27 +1018,43 @@ test_due(void **state)
 	assert_int_equal(next, iso("2026-01-01T00:01:50Z"));
 	/* catch-up cut short by max: the rest stays due */
 	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
-	    iso("2026-01-01T00:01:45Z"), 1, slots, 3, &n, &next), 0);
+	    iso("2026-01-01T00:01:45Z"), 1, 0, slots, 3, &n, &next), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(next, iso("2026-01-01T00:01:30Z"));
 	/* down for a year, no catch-up: found without a year of steps */
 	assert_int_equal(cron_due(c, NULL, iso("2025-01-01T00:00:00Z"),
-	    iso("2026-01-01T12:00:05Z"), 0, slots, 100, &n, &next), 0);
+	    iso("2026-01-01T12:00:05Z"), 0, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(slots[0], iso("2026-01-01T12:00:00Z"));
 	assert_int_equal(next, iso("2026-01-01T12:00:10Z"));
 	/* a schedule that fired last weeks ago: the larger windows find it */
 	assert_int_equal(cron_due(firsts, NULL, iso("2025-11-01T00:00:00Z"),
-	    iso("2026-01-20T00:00:00Z"), 0, slots, 100, &n, &next), 0);
+	    iso("2026-01-20T00:00:00Z"), 0, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(slots[0], iso("2026-01-01T23:59:00Z"));
 	assert_int_equal(next, iso("2026-02-01T00:00:00Z"));
 	/* in a zone: 09:00 Berlin, three days missed, catch-up */
 	assert_int_equal(cron_due(daily, berlin, iso("2026-07-01T09:00:00+02:00"),
-	    iso("2026-07-03T10:00:00+02:00"), 1, slots, 100, &n, &next), 0);
+	    iso("2026-07-03T10:00:00+02:00"), 1, 0, slots, 100, &n, &next), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(slots[2], iso("2026-07-03T09:00:00+02:00"));
 	assert_int_equal(next, iso("2026-07-04T09:00:00+02:00"));
+	/* without catch-up, slots late by less than the grace still fire */
+	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
+	    iso("2026-01-01T00:01:45Z"), 0, 25, slots, 100, &n, &next), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(slots[0], iso("2026-01-01T00:01:20Z"));
+	assert_int_equal(slots[2], iso("2026-01-01T00:01:40Z"));
+	assert_int_equal(next, iso("2026-01-01T00:01:50Z"));
+	/* all late by less than the grace: all fire */
+	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
+	    iso("2026-01-01T00:01:45Z"), 0, 60, slots, 100, &n, &next), 0);
+	assert_int_equal(n, 5);
+	/* none within the grace: the latest misfire fires once */
+	assert_int_equal(cron_due(c, NULL, iso("2026-01-01T00:01:00Z"),
+	    iso("2026-01-01T00:01:45Z"), 0, 4, slots, 100, &n, &next), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(slots[0], iso("2026-01-01T00:01:40Z"));
 	tz_free(berlin);
 	cron_free(firsts);
 	cron_free(daily);
