@@ -52,6 +52,11 @@ gauges_connect(const struct orch *o)
 	return 0;
 }
 
+/*
+ * gauges_scrape is the scrape hook (metrics_on_scrape) of an orchestrator,
+ * arg its struct orch: sets the leader gauge, and the queue gauges when
+ * their last read is a second old.  A failed read leaves the last values.
+ */
 void
 gauges_scrape(void *arg)
 {
@@ -94,6 +99,7 @@ out:
 	pthread_mutex_unlock(&gauges_lock);
 }
 
+/* gauges_close closes the connection; call after the health port stopped. */
 void
 gauges_close(void)
 {
