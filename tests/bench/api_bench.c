@@ -51,21 +51,6 @@ struct wrk_result {
 	long	errors;		/* non-2xx answers and socket errors */
 };
 
-static long
-env_long(const char *name, long def)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n <= 0)
-		fail_msg("%s: \"%s\" is not a positive number", name, v);
-	return n;
-}
-
 /* to_ms reads a wrk duration ("812.00us", "1.20ms", "2.01s"). */
 static double
 to_ms(const char *s)
@@ -509,13 +494,13 @@ met(const struct wrk_result *most, const struct wrk_result *at, long rate)
 static void
 bench(void **state)
 {
-	long		 jobs = env_long("ORK_BENCH_JOBS", 100000);
-	long		 runs = env_long("ORK_BENCH_RUNS", 1000000);
-	long		 secs = env_long("ORK_BENCH_SECONDS", 15);
-	long		 conns = env_long("ORK_BENCH_CONNECTIONS", 16);
-	long		 threads = env_long("ORK_BENCH_API_THREADS", 16);
-	long		 pool = env_long("ORK_BENCH_DB_POOL", 4);
-	long		 rate = env_long("ORK_BENCH_RATE", 5000);
+	long		 jobs = h_env_long("ORK_BENCH_JOBS", 100000);
+	long		 runs = h_env_long("ORK_BENCH_RUNS", 1000000);
+	long		 secs = h_env_long("ORK_BENCH_SECONDS", 15);
+	long		 conns = h_env_long("ORK_BENCH_CONNECTIONS", 16);
+	long		 threads = h_env_long("ORK_BENCH_API_THREADS", 16);
+	long		 pool = h_env_long("ORK_BENCH_DB_POOL", 4);
+	long		 rate = h_env_long("ORK_BENCH_RATE", 5000);
 	char		 db[H_URL_MAX], a_db[H_URL_MAX + 32], a_listen[64];
 	char		 a_threads[64], a_pool[64], a_orch[64], a_events[64];
 	char		 base[64], url[256], script[H_PATH_MAX], sql[1024];

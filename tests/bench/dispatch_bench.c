@@ -34,21 +34,6 @@
 #include "msg.h"
 #include "util.h"
 
-static long
-env_long(const char *name, long def)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n <= 0)
-		fail_msg("%s: \"%s\" is not a positive number", name, v);
-	return n;
-}
-
 struct burst {
 	const char	*control;
 	const char	*job;
@@ -262,11 +247,11 @@ bench(void **state)
 {
 	static struct h_orch	 o;
 	static struct h_proc	 w1, w2;
-	long			 burst = env_long("ORK_BENCH_BURST", 20000);
-	long			 rate = env_long("ORK_BENCH_RATE", 200);
-	long			 secs = env_long("ORK_BENCH_PACED_SECONDS", 10);
-	long			 clients = env_long("ORK_BENCH_CLIENTS", 64);
-	long			 slots = env_long("ORK_BENCH_WORKER_SLOTS", 256);
+	long			 burst = h_env_long("ORK_BENCH_BURST", 20000);
+	long			 rate = h_env_long("ORK_BENCH_RATE", 200);
+	long			 secs = h_env_long("ORK_BENCH_PACED_SECONDS", 10);
+	long			 clients = h_env_long("ORK_BENCH_CLIENTS", 64);
+	long			 slots = h_env_long("ORK_BENCH_WORKER_SLOTS", 256);
 	const char		*noop[1] = { "{\"type\": \"noop\"}" };
 	const char		*orch_extra[] = { "--log-level=info",
 	    "--lease-ms=15000", "--heartbeat-ms=3000", "--reap-interval-ms=500",

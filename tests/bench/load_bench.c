@@ -92,21 +92,6 @@ struct timing {
 	long	rows;
 };
 
-static long
-env_long(const char *name, long def)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n <= 0)
-		fail_msg("%s: \"%s\" is not a positive number", name, v);
-	return n;
-}
-
 static void
 gen_csv(const char *path, long n)
 {
@@ -308,7 +293,7 @@ bench(void **state)
 	long		csv_bytes;
 
 	(void)state;
-	rows = env_long("ORK_BENCH_LOAD_ROWS", 1000000);
+	rows = h_env_long("ORK_BENCH_LOAD_ROWS", 1000000);
 	snprintf(dir, sizeof(dir), "%s/load", h_env("ORK_TEST_OUT"));
 	(void)mkdir(dir, 0755);
 	snprintf(csv, sizeof(csv), "%s/rows.csv", dir);
@@ -319,7 +304,7 @@ bench(void **state)
 	snprintf(d4, sizeof(d4), "%s/ref_parquet.duckdb", dir);
 	snprintf(d5, sizeof(d5), "%s/ork_http.duckdb", dir);
 	unlink(d1), unlink(d2), unlink(d3), unlink(d4), unlink(d5);
-	http_pages = env_long("ORK_BENCH_HTTP_RECORDS", 1000000) /
+	http_pages = h_env_long("ORK_BENCH_HTTP_RECORDS", 1000000) /
 	    HTTP_PAGE_RECORDS;
 	gen_csv(csv, rows);
 	assert_int_equal(stat(csv, &sb), 0);

@@ -34,21 +34,6 @@
 /* Slots this close to the window's end may still be firing: not counted. */
 #define TAIL_SECONDS	5
 
-static long
-env_long(const char *name, long def)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	long		 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n <= 0)
-		fail_msg("%s: \"%s\" is not a positive number", name, v);
-	return n;
-}
-
 static void
 sql(PGconn *c, const char *text)
 {
@@ -115,9 +100,9 @@ bench(void **state)
 	const char		*extra[] = { "--log-level=info", NULL };
 	char			 db[H_URL_MAX], q[1024];
 	PGconn			*c;
-	long			 jobs = env_long("ORK_BENCH_JOBS", 100000);
-	long			 secs = env_long("ORK_BENCH_SECONDS", 120);
-	long			 idle = env_long("ORK_BENCH_IDLE_SECONDS", 30);
+	long			 jobs = h_env_long("ORK_BENCH_JOBS", 100000);
+	long			 secs = h_env_long("ORK_BENCH_SECONDS", 120);
+	long			 idle = h_env_long("ORK_BENCH_IDLE_SECONDS", 30);
 	long			 cpu0, cpu1, bcpu0, bcpu1;
 	double			 init_s, resched_s, t0, t1, expected;
 	double			 fired, p50, p99, pmax, late;

@@ -722,3 +722,18 @@ h_proxy_stop(struct h_proxy *px)
 	close(px->listen_fd);
 	free(px);
 }
+
+long
+h_env_long(const char *name, long def)
+{
+	const char	*v = getenv(name);
+	char		*end;
+	long		 n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n <= 0)
+		fail_msg("%s: \"%s\" is not a positive number", name, v);
+	return n;
+}

@@ -98,6 +98,12 @@ char *h_read_file(const char *path);
 /* h_sleep_ms sleeps. */
 void h_sleep_ms(int ms);
 
+/*
+ * h_env_long reads a positive whole number from the environment (a
+ * benchmark's size), def when unset; anything else fails the program.
+ */
+long h_env_long(const char *name, long def);
+
 #endif /* ORK_HARNESS_H */
 
 /* ---- ork stacks: orchestrators, workers, jobs, runs ---------------- */
