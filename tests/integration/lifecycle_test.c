@@ -122,8 +122,9 @@ test_three_tasks_in_order(void **state)
 static void
 test_command_inherits_no_descriptors(void **state)
 {
+	/* no pipeline: a shell setting one up holds its pipe for a while */
 	const char	*exs[1] = { "{\"type\": \"command\", \"shell\": "
-	    "\"ls /proc/$$/fd | tr '\\\\n' ' '\"}" };
+	    "\"ls /proc/$$/fd\"}" };
 	char		 job[40], run[40], status[32], v[256];
 
 	(void)state;
@@ -132,10 +133,10 @@ test_command_inherits_no_descriptors(void **state)
 	assert_true(h_wait_run(conn, run, status, sizeof(status), 20000));
 	assert_string_equal(status, "success");
 	/* stdin, stdout, stderr: none of the worker's sockets */
-	value("SELECT string_agg(line, '') FROM task_logs l JOIN task_runs t "
-	    "USING (task_run_id) WHERE t.run_id = $1 AND stream = 'stdout'",
-	    run, v, sizeof(v));
-	assert_string_equal(v, "0 1 2 ");
+	value("SELECT string_agg(line, ' ' ORDER BY log_id) FROM task_logs l "
+	    "JOIN task_runs t USING (task_run_id) WHERE t.run_id = $1 AND "
+	    "stream = 'stdout'", run, v, sizeof(v));
+	assert_string_equal(v, "0 1 2");
 }
 
 static void
