@@ -324,7 +324,7 @@ on_event(struct perf *p, const struct msg *m)
 {
 	const Ork__RunChanged *rc;
 
-	p->events_seen++;
+	atomic_fetch_add(&p->events_seen, 1);
 	if (m->type != ORK__MSG_TYPE__MSG_RUN_CHANGED || m->body == NULL)
 		return;
 	rc = (const Ork__RunChanged *)(const void *)m->body;
@@ -333,29 +333,75 @@ on_event(struct perf *p, const struct msg *m)
 	if (strcmp(rc->status, "success") == 0 ||
 	    strcmp(rc->status, "failed") == 0 ||
 	    strcmp(rc->status, "cancelled") == 0)
-		p->events_final++;
+		atomic_fetch_add(&p->events_final, 1);
+}
+
+static void *
+listen_events(void *arg)
+{
+	struct perf	*p = arg;
+	struct msg	 m;
+	int		 rc;
+
+	while (!atomic_load(&p->events_stop)) {
+		rc = msg_sub_recv(p->sub, 100, &m);
+		if (rc == ORK_ECLOSED)
+			break;
+		if (rc == 0) {
+			on_event(p, &m);
+			msg_release(&m);
+		}
+	}
+	return NULL;
 }
 
 /*
  * perf_events_open subscribes to the run changes of cfg.events (when
- * given) before the runs are triggered, so the first are seen too.
- * Returns 0 or a project error.
+ * given) before the runs are triggered, and counts them on a thread of
+ * its own as they come.  Call it once the jobs are made.  Returns 0 or a
+ * project error.
  */
 int
 perf_events_open(struct perf *p)
 {
 	const Ork__MsgType	types[] = { ORK__MSG_TYPE__MSG_RUN_CHANGED };
-	int			rc;
+	int			rc, nrv;
 
 	if (p->cfg.events[0] == '\0')
 		return 0;
+	if ((rc = index_jobs(p)) != 0)
+		return rc;
 	if ((rc = msg_sub_open(&p->sub, p->cfg.events, types, 1)) != 0) {
 		log_error("could not subscribe to %s: %s", p->cfg.events,
 		    err_str(rc));
 		return rc;
 	}
+	if ((nrv = nng_socket_set_int(p->sub, NNG_OPT_RECVBUF,
+	    PERF_EVENTS_QUEUE)) != 0)
+		log_warn("could not queue %d events: %s", PERF_EVENTS_QUEUE,
+		    nng_strerror(nrv));
+	atomic_store(&p->events_stop, 0);
+	if (pthread_create(&p->events_thread, NULL, listen_events, p) != 0) {
+		log_error("could not start the events thread");
+		nng_close(p->sub);
+		return ORK_EIO;
+	}
 	p->have_sub = 1;
 	return 0;
+}
+
+/* perf_events_close stops counting events and closes the socket. */
+void
+perf_events_close(struct perf *p)
+{
+	if (p->have_sub) {
+		atomic_store(&p->events_stop, 1);
+		pthread_join(p->events_thread, NULL);
+		nng_close(p->sub);
+		p->have_sub = 0;
+	}
+	free(by_id);
+	by_id = NULL;
 }
 
 /*
@@ -383,24 +429,16 @@ perf_wait(struct perf *p)
 	log_info("waiting for %ld runs", want);
 	for (;;) {
 		int64_t now, interval;
-		int	quiet = 1;	/* no event for poll_ms */
+		long	seen = atomic_load(&p->events_seen);
+		int	quiet;		/* no event for poll_ms */
 
 		if (atomic_load(&daemon_stop)) {
 			log_warn("interrupted: reporting what finished");
 			break;
 		}
-		if (have_sub) {
-			struct msg m;
-
-			if (msg_sub_recv(p->sub, (int)p->cfg.poll_ms,
-			    &m) == 0) {
-				on_event(p, &m);
-				msg_release(&m);
-				quiet = 0;
-			}
-		} else
-			(void)util_sleep_ms_interruptible(
-			    (unsigned)p->cfg.poll_ms, &daemon_stop);
+		(void)util_sleep_ms_interruptible((unsigned)p->cfg.poll_ms,
+		    &daemon_stop);
+		quiet = atomic_load(&p->events_seen) == seen;
 		now = util_now_us();
 		if (now > deadline) {
 			p->timed_out = 1;
@@ -416,14 +454,14 @@ perf_wait(struct perf *p)
 		 * a quiet socket is a reason to look too).
 		 */
 		interval = p->cfg.poll_ms * 1000;
-		if (have_sub && !quiet && p->events_final < want)
+		if (have_sub && !quiet && atomic_load(&p->events_final) < want)
 			interval *= 5;
 		if (now - last_check < interval)
 			continue;
 		last_check = now;
 		if (now - last_log > 5000000) {
 			log_info("%ld of %ld runs finished by the events seen",
-			    p->events_final, want);
+			    atomic_load(&p->events_final), want);
 			last_log = now;
 		}
 		if (any_active(p, h))
@@ -441,11 +479,6 @@ perf_wait(struct perf *p)
 		p->end_us = util_now_us();
 	rc = list_runs(p, h);
 out:
-	free(by_id);
-	by_id = NULL;
-	if (have_sub)
-		nng_close(p->sub);
-	p->have_sub = 0;
 	perf_http_free(h);
 	return rc;
 }

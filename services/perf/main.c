@@ -219,8 +219,7 @@ main(int argc, char **argv)
 		log_error("could not read the runs: %s", err_str(rc));
 	if (p->end_us == 0)
 		p->end_us = util_now_us();
-	if (p->have_sub)
-		nng_close(p->sub);
+	perf_events_close(p);
 	perf_daemons_end(p);
 	if (rc == 0 && (rc = perf_collect(p)) != 0)
 		log_error("could not read the load's task: %s", err_str(rc));

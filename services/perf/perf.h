@@ -6,6 +6,7 @@
 #ifndef ORK_PERF_H
 #define ORK_PERF_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,8 @@
 #define PERF_DAEMONS_MAX 16
 /* Runs per page when listing (the API's most). */
 #define PERF_PAGE 500
+/* Events the SUB socket holds before dropping (nng's default is small). */
+#define PERF_EVENTS_QUEUE 8192
 /* Error messages kept for the report. */
 #define PERF_SAMPLES_MAX 5
 /* Exit codes. */
@@ -93,11 +96,13 @@ struct perf {
 	struct perf_run		*runs;
 	long			 nruns;
 
-	/* events seen on the SUB socket */
+	/* events seen on the SUB socket, by a thread of their own */
 	nng_socket		 sub;
 	int			 have_sub;
-	long			 events_seen;
-	long			 events_final;
+	pthread_t		 events_thread;
+	atomic_int		 events_stop;
+	atomic_long		 events_seen;
+	atomic_long		 events_final;
 
 	/* load mode */
 	long			 rows_moved;
@@ -148,6 +153,7 @@ void	perf_sample(struct perf *p, const char *fmt, ...)
 
 /* collect.c */
 int	perf_events_open(struct perf *p);
+void	perf_events_close(struct perf *p);
 int	perf_wait(struct perf *p);
 int	perf_collect(struct perf *p);
 int	perf_time_parse(const char *s, int64_t *us);

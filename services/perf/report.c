@@ -302,9 +302,9 @@ perf_report(struct perf *p)
 	if ((ev = cJSON_AddObjectToObject(root, "events")) != NULL) {
 		cJSON_AddBoolToObject(ev, "subscribed",
 		    p->cfg.events[0] != '\0');
-		cJSON_AddNumberToObject(ev, "seen", (double)p->events_seen);
+		cJSON_AddNumberToObject(ev, "seen", (double)atomic_load(&p->events_seen));
 		cJSON_AddNumberToObject(ev, "runs_finished",
-		    (double)p->events_final);
+		    (double)atomic_load(&p->events_final));
 	}
 	add_daemons(root, p);
 	if (p->cfg.mode == PERFCONF_LOAD) {
