@@ -369,6 +369,8 @@ function jobsView() {
     cells.action.append(triggerButton(job, (run) => {
       const cur = jobs.get(job.job_id);
       if (!cur) return;
+      // the run's events may have come before this answer: they are newer
+      if (cur.job.last_run && cur.job.last_run.run_id === run.run_id) return;
       cur.job = { ...cur.job, last_run: { run_id: run.run_id, status: run.status || 'queued', created_at: run.created_at || new Date().toISOString() } };
       renderRow(cur);
     }));
