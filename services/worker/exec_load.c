@@ -179,7 +179,8 @@ cursor_start(struct cursor *c, struct task_ctx *ctx)
 	} else if (cJSON_IsNumber(init)) {
 		double d = init->valuedouble;
 
-		if (d == (double)(long long)d && fabs(d) < 9007199254740992.0)
+		/* the range first: a cast of a larger double is undefined */
+		if (fabs(d) < 9007199254740992.0 && d == (double)(long long)d)
 			snprintf(c->from_buf, sizeof(c->from_buf), "%lld",
 			    (long long)d);
 		else

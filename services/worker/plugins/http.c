@@ -460,9 +460,10 @@ value_text(const cJSON *v)
 	if (cJSON_IsNumber(v)) {
 		char buf[64];
 
-		if (v->valuedouble == (double)(long long)v->valuedouble &&
-		    v->valuedouble < 9007199254740992.0 &&
-		    v->valuedouble > -9007199254740992.0)
+		/* the range first: a cast of a larger double is undefined */
+		if (v->valuedouble < 9007199254740992.0 &&
+		    v->valuedouble > -9007199254740992.0 &&
+		    v->valuedouble == (double)(long long)v->valuedouble)
 			snprintf(buf, sizeof(buf), "%lld",
 			    (long long)v->valuedouble);
 		else
