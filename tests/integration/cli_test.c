@@ -669,12 +669,16 @@ test_usage(void **state)
 
 /* ---- a server answering nonsense ------------------------------------ */
 
+/*
+ * The answer is changed by the test between runs of ork and read by the
+ * server thread: atomics, as nothing else orders the two.
+ */
 struct fake {
-	int		 fd;
-	const char	*head;		/* status line and headers */
-	size_t		 body_len;	/* body: body_len bytes of fill */
-	const char	*body;		/* or this */
-	pthread_t	 thread;
+	int			 fd;
+	const char *_Atomic	 head;	/* status line and headers */
+	_Atomic size_t		 body_len; /* body: body_len bytes of fill */
+	const char *_Atomic	 body;	/* or this */
+	pthread_t		 thread;
 };
 
 static void *
@@ -685,15 +689,16 @@ fake_serve(void *arg)
 	int		 c;
 
 	while ((c = accept(f->fd, NULL, NULL)) >= 0) {
-		char	 hdr[512];
-		size_t	 len = f->body != NULL ? strlen(f->body) : f->body_len;
+		char		 hdr[512];
+		const char	*body = f->body, *head = f->head;
+		size_t		 len = body != NULL ? strlen(body) : f->body_len;
 
 		(void)!read(c, buf, sizeof(buf));
 		snprintf(hdr, sizeof(hdr), "%sContent-Length: %zu\r\n"
-		    "Connection: close\r\n\r\n", f->head, len);
+		    "Connection: close\r\n\r\n", head, len);
 		(void)!write(c, hdr, strlen(hdr));
-		if (f->body != NULL)
-			(void)!write(c, f->body, len);
+		if (body != NULL)
+			(void)!write(c, body, len);
 		else {
 			memset(buf, ' ', sizeof(buf));
 			for (size_t sent = 0; sent < len; ) {
@@ -783,11 +788,12 @@ test_bad_answers(void **state)
 	contains(o.err, "needs admin");
 	ork_out_free(&o);
 	/* an event stream: an event or a line over 64 KiB ends ork watch */
-	{
-		size_t	 n = 70 * 1030 + 64, len = 0;
-		char	*big = malloc(n);
+	size_t	 n = 70 * 1030 + 64, len = 0;
+	char	*big = malloc(n), *line = malloc(n);
 
-		assert_non_null(big);
+	assert_non_null(big);
+	assert_non_null(line);
+	{
 		len += (size_t)snprintf(big, n, "retry: 2000\n: connected\n\n");
 		for (int i = 0; i < 70; i++) {
 			len += (size_t)snprintf(big + len, n - len, "data: ");
@@ -801,13 +807,14 @@ test_bad_answers(void **state)
 		EXPECT(&o, 1, "--token", "t", "watch");
 		contains(o.err, "an event larger than");
 		ork_out_free(&o);
+		memcpy(line, big, len + 1);
 		for (size_t i = 30; i < len; i++)	/* one long line */
-			if (big[i] == '\n')
-				big[i] = 'x';
+			if (line[i] == '\n')
+				line[i] = 'x';
+		f.body = line;
 		EXPECT(&o, 1, "--token", "t", "watch");
 		contains(o.err, "a line longer than");
 		ork_out_free(&o);
-		free(big);
 	}
 	/* a body over the limit (16 MiB) is refused */
 	f.head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
@@ -816,7 +823,9 @@ test_bad_answers(void **state)
 	EXPECT(&o, 1, "--token", "t", "jobs", "list");
 	contains(o.err, "larger than");
 	ork_out_free(&o);
-	fake_stop(&f);
+	fake_stop(&f);		/* joins the server: then the buffers go */
+	free(line);
+	free(big);
 }
 
 /* ---- the bash completion script ------------------------------------- */
