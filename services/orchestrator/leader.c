@@ -111,43 +111,56 @@ prune(struct orch *o, PGconn *conn)
 #define ADMIT_JOBS_MAX 1000
 
 /*
+ * take_notifies takes the notifications libpq has read; the job ids they
+ * carry are added to jobs (an array literal being built).  Returns 1 when
+ * there was one.
+ */
+static int
+take_notifies(PGconn *conn, struct strbuf *jobs, int *njobs)
+{
+	PGnotify	*n;
+	int		 got = 0;
+
+	while ((n = PQnotifies(conn)) != NULL) {
+		if (*njobs < ADMIT_JOBS_MAX && util_uuid_valid(n->extra) &&
+		    strbuf_pg_array_text(jobs, n->extra) == 0)
+			(*njobs)++;
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
+}
+
+/*
  * wait_notify waits up to ms for a notification on conn (or stop);
- * returns 1 when one came.  The job ids notifications carry are added to
- * jobs (an array literal being built).  Slices keep the wait responsive
- * to stop.
+ * returns 1 when one came.  Notifications that came with the answers of
+ * earlier statements are already read off the socket, so they are taken
+ * first.  Slices keep the wait responsive to stop.
  */
 static int
 wait_notify(PGconn *conn, long ms, atomic_int *stop, struct strbuf *jobs,
     int *njobs)
 {
-	int64_t		 until = util_mono_ms() + ms;
-	PGnotify	*n;
-	int		 got = 0;
+	int64_t	until = util_mono_ms() + ms;
 
+	if (take_notifies(conn, jobs, njobs))
+		return 1;
 	for (;;) {
 		struct pollfd	pfd = { .fd = PQsocket(conn), .events = POLLIN };
 		int64_t		left = until - util_mono_ms();
 		int		rc;
 
 		if (*stop || left <= 0 || pfd.fd < 0)
-			return got;
+			return 0;
 		rc = poll(&pfd, 1, left > 100 ? 100 : (int)left);
 		if (rc < 0 && errno != EINTR)
-			return got;
+			return 0;
 		if (rc <= 0)
 			continue;
 		if (!PQconsumeInput(conn))
-			return got;	/* the next statement sees the loss */
-		while ((n = PQnotifies(conn)) != NULL) {
-			if (*njobs < ADMIT_JOBS_MAX &&
-			    util_uuid_valid(n->extra) &&
-			    strbuf_pg_array_text(jobs, n->extra) == 0)
-				(*njobs)++;
-			PQfreemem(n);
-			got = 1;
-		}
-		if (got)
-			return got;
+			return 0;	/* the next statement sees the loss */
+		if (take_notifies(conn, jobs, njobs))
+			return 1;
 	}
 }
 

@@ -490,6 +490,24 @@ test_pause_resume_edit(void **state)
 	assert_int_equal(num(c, sql, job), 0);
 	check_slots(c, job);
 
+	/*
+	 * new jobs get their next fire time at once (told, not found by the
+	 * 10 s sweep), also while the leader is busy firing the ticker
+	 */
+	for (int i = 0; i < 8; i++) {
+		char	 body[256], *id;
+
+		snprintf(body, sizeof(body), "{\"job_name\": \"yearly %d\", "
+		    "\"schedule\": \"0 0 1 1 *\", \"tasks\": "
+		    "[{\"extractor_config\": {\"type\": \"noop\"}}]}", i);
+		id = api_create_job(&st, body);
+		assert_int_equal(wait_num(c, "SELECT count(*) FROM "
+		    "job_definitions WHERE job_id = $1 AND next_fire_at IS NOT "
+		    "NULL", id, 1, 3000), 1);
+		free(id);
+		h_sleep_ms(130);
+	}
+
 	/* a new schedule: next_fire_at follows at once (1 January) */
 	assert_int_equal(api_call(&st, "PATCH", path, st.admin,
 	    "{\"schedule\": \"0 0 1 1 *\"}", &r), 200);
