@@ -481,9 +481,14 @@ DECLARE
 	v_waiting boolean;
 BEGIN
 	IF NEW.status IN ('success', 'failed', 'cancelled', 'skipped') THEN
+		-- the job's row is locked (ork_admit) only when a run waits:
+		-- a firing counts places with SKIP LOCKED, so it already
+		-- took this one as free
 		DELETE FROM job_active_runs WHERE run_id = NEW.run_id
 		RETURNING waiting INTO v_waiting;
-		IF FOUND AND NOT v_waiting THEN
+		IF FOUND AND NOT v_waiting AND EXISTS (SELECT 1
+		    FROM job_active_runs WHERE job_id = NEW.job_id
+			AND waiting) THEN
 			PERFORM ork_admit(NEW.job_id);
 		END IF;
 	ELSIF OLD.status IN ('success', 'failed', 'cancelled') THEN
@@ -532,7 +537,15 @@ BEGIN
 	PERFORM 1 FROM job_definitions WHERE job_id = ANY (p_jobs)
 	ORDER BY job_id FOR UPDATE;
 	-- each slot's place in its job's queue: the job's unfinished slot
-	-- runs holding a place, then its new slots in order
+	-- runs holding a place, then its new slots in order.  A place whose
+	-- row is locked is being given up by a run that just ended (only
+	-- that deletes them): it counts as free, and that run's release
+	-- finds nothing waiting to admit.
+	WITH held AS (
+		SELECT a.job_id FROM job_active_runs a
+		WHERE a.job_id = ANY (p_jobs) AND NOT a.waiting
+		FOR UPDATE SKIP LOCKED
+	)
 	SELECT array_agg(d.job ORDER BY d.k), array_agg(d.slot ORDER BY d.k),
 	    array_agg(d.place > d.lim ORDER BY d.k),
 	    array_agg(d.place > d.lim AND d.skip ORDER BY d.k),
@@ -540,8 +553,7 @@ BEGIN
 	INTO d_jobs, d_slots, d_full, d_skip, d_lim, v_considered
 	FROM (SELECT f.job, f.slot, f.k, j.max_active_runs AS lim,
 		p_by = 'scheduled' AND j.overlap = 'skip' AS skip,
-		(SELECT count(*) FROM job_active_runs a
-		    WHERE a.job_id = f.job AND NOT a.waiting) +
+		(SELECT count(*) FROM held WHERE held.job_id = f.job) +
 		row_number() OVER (PARTITION BY f.job ORDER BY f.slot, f.k)
 		AS place
 	    FROM unnest(p_jobs, p_slots) WITH ORDINALITY AS f(job, slot, k)
