@@ -164,6 +164,18 @@ int	schema_mismatch(const struct schema *s, struct task_ctx *ctx,
 	    int64_t rows_before);
 
 /*
+ * schema_check checks a batch against the types of a table the load
+ * created: while a value does not fit its column, the column is widened
+ * (logged; widen(arg, b, col, to) changes the table) when it was inferred
+ * and on_type_mismatch is "widen", or the load fails with the column and
+ * value named.  rows_before: rows the load wrote before this batch.
+ */
+int	schema_check(struct schema *s, struct task_ctx *ctx,
+	    const struct batch *b, int64_t rows_before,
+	    int (*widen)(void *arg, const struct batch *b, size_t col,
+	    enum schema_type to), void *arg);
+
+/*
  * plugin_cursor_cmp orders two cursor values (<0, 0, >0): as integers
  * when both are integers, as numbers when both are numbers, as instants
  * when both are ISO 8601 dates or timestamps (no zone: UTC), else byte

@@ -606,38 +606,17 @@ widen(struct pg_load *l, const char *name, enum schema_type type)
 	return rc;
 }
 
-/*
- * check_types checks a batch against the types of the table this load
- * created: an inferred column that a value does not fit is widened
- * (between two COPYs) or the load fails, by on_type_mismatch.
- */
+/* widen_cb widens a column between two COPYs, for schema_check. */
 static int
-check_types(struct pg_load *l, const struct batch *b)
+widen_cb(void *arg, const struct batch *b, size_t col, enum schema_type to)
 {
-	size_t	row, col;
-	int	rc;
+	struct pg_load	*l = arg;
+	int		 rc;
 
-	while (schema_misfit(&l->types, b, 0, &row, &col)) {
-		size_t			 len;
-		const char		*v = batch_value(b, row, col, &len);
-		enum schema_type	 to;
-
-		if (l->types.declared[col] || !l->types.widen)
-			return schema_mismatch(&l->types, l->ctx, b, row, col,
-			    l->rows_written);
-		to = schema_widened(l->types.type[col], v, len);
-		plugin_logf(l->ctx, "column \"%s\" widened from %s to %s at "
-		    "row %lld", b->cols[col],
-		    schema_type_name(l->types.type[col]),
-		    schema_type_name(to),
-		    (long long)(l->rows_written + (int64_t)row + 1));
-		if ((rc = flush_copy(l)) != 0 || (rc = copy_end(l)) != 0 ||
-		    (rc = widen(l, b->cols[col], to)) != 0 ||
-		    (rc = copy_start(l)) != 0)
-			return rc;
-		l->types.type[col] = to;
-	}
-	return 0;
+	if ((rc = flush_copy(l)) != 0 || (rc = copy_end(l)) != 0 ||
+	    (rc = widen(l, b->cols[col], to)) != 0)
+		return rc;
+	return copy_start(l);
 }
 
 static int
@@ -649,7 +628,8 @@ pg_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 	(void)ctx;
 	if (!l->prepared && (rc = prepare(l, b)) != 0)
 		return rc;
-	if (l->checked && (rc = check_types(l, b)) != 0)
+	if (l->checked && (rc = schema_check(&l->types, l->ctx, b,
+	    l->rows_written, widen_cb, l)) != 0)
 		return rc;
 	l->rows_written += (int64_t)b->nrows;
 	for (size_t row = 0; row < b->nrows; row++) {

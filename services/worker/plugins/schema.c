@@ -485,3 +485,31 @@ plugin_cursor_cmp(const char *a, size_t alen, const char *b, size_t blen)
 		return alen < blen ? -1 : alen > blen;
 	}
 }
+
+int
+schema_check(struct schema *s, struct task_ctx *ctx, const struct batch *b,
+    int64_t rows_before, int (*widen)(void *arg, const struct batch *b,
+    size_t col, enum schema_type to), void *arg)
+{
+	size_t	row, col;
+	int	rc;
+
+	while (schema_misfit(s, b, 0, &row, &col)) {
+		size_t			 len;
+		const char		*v = batch_value(b, row, col, &len);
+		enum schema_type	 to;
+
+		if (s->declared[col] || !s->widen)
+			return schema_mismatch(s, ctx, b, row, col,
+			    rows_before);
+		to = schema_widened(s->type[col], v, len);
+		plugin_logf(ctx, "column \"%s\" widened from %s to %s at "
+		    "row %lld", b->cols[col], schema_type_name(s->type[col]),
+		    schema_type_name(to),
+		    (long long)(rows_before + (int64_t)row + 1));
+		if ((rc = widen(arg, b, col, to)) != 0)
+			return rc;
+		s->type[col] = to;
+	}
+	return 0;
+}
