@@ -299,4 +299,20 @@ cmd_fn	cmd_status, cmd_users, cmd_tokens;
 /* main.c: help of a command name, 0 when known. */
 int	main_help(const char *cmd, int to_stderr);
 
+/* A subcommand: its name, another name (or NULL), and what runs it. */
+struct cli_sub {
+	const char	*name;
+	const char	*alias;
+	int		(*run)(struct cli *cli, const char *sub, int argc,
+			    char **argv);
+};
+
+/*
+ * cli_dispatch runs the subcommand argv[0] of cmd from subs (ended by a
+ * NULL name) with the arguments after it; none or an unknown one is a
+ * usage error (help, or a line naming it).
+ */
+int	cli_dispatch(struct cli *cli, const char *cmd,
+	    const struct cli_sub *subs, int argc, char **argv);
+
 #endif /* ORK_CLI_H */

@@ -186,7 +186,7 @@ user_resolve(struct cli *cli, const char *user, char *id)
 }
 
 static int
-users_list(struct cli *cli, int argc, char **argv)
+users_list(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const char *const head[] = { "USERNAME", "ROLE", "STATE",
 	    "CREATED", "ID" };
@@ -195,6 +195,8 @@ users_list(struct cli *cli, int argc, char **argv)
 	struct table		*t = NULL;
 	const cJSON		*it;
 	int			 rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("users list", NULL, argc, argv, 0, 0, &a)) != 0)
 		return rc;
@@ -235,7 +237,7 @@ out:
 }
 
 static int
-users_create(struct cli *cli, int argc, char **argv)
+users_create(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const struct args_flag flags[] = {
 		{ "--role", 'r', 1, 0 }, { "--password-stdin", 0, 0, 0 },
@@ -247,6 +249,8 @@ users_create(struct cli *cli, int argc, char **argv)
 	char			 pw[CLI_PASSWORD_MAX + 2], *text = NULL;
 	cJSON			*body;
 	int			 rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("users create", flags, argc, argv, 1, 1, &a)) !=
 	    0)
@@ -293,12 +297,14 @@ users_create(struct cli *cli, int argc, char **argv)
 }
 
 static int
-users_delete(struct cli *cli, int argc, char **argv)
+users_delete(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	struct args		a;
 	struct client_resp	r;
 	char			id[UTIL_UUID_LEN + 1], path[128];
 	int			rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("users delete", NULL, argc, argv, 1, 1, &a)) != 0)
 		return rc;
@@ -320,27 +326,18 @@ users_delete(struct cli *cli, int argc, char **argv)
 int
 cmd_users(struct cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 0 ? argv[0] : NULL;
+	static const struct cli_sub subs[] = {
+		{ "list", "ls", users_list }, { "create", NULL, users_create },
+		{ "delete", NULL, users_delete }, { NULL, NULL, NULL },
+	};
 
-	if (sub == NULL) {
-		main_help("users", 1);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
-		return users_list(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "create") == 0)
-		return users_create(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "delete") == 0)
-		return users_delete(cli, argc - 1, argv + 1);
-	fprintf(stderr, "ork users: unknown subcommand \"%s\" (see ork help "
-	    "users)\n", sub);
-	return CLI_EXIT_USAGE;
+	return cli_dispatch(cli, "users", subs, argc, argv);
 }
 
 /* ---- ork tokens ----------------------------------------------------- */
 
 static int
-tokens_list(struct cli *cli, int argc, char **argv)
+tokens_list(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const char *const head[] = { "NAME", "USER", "STATE", "CREATED",
 	    "EXPIRES", "LAST USED", "ID" };
@@ -349,6 +346,8 @@ tokens_list(struct cli *cli, int argc, char **argv)
 	struct table		*t = NULL;
 	const cJSON		*it;
 	int			 rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("tokens list", NULL, argc, argv, 0, 0, &a)) != 0)
 		return rc;
@@ -399,7 +398,7 @@ out:
 }
 
 static int
-tokens_create(struct cli *cli, int argc, char **argv)
+tokens_create(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const struct args_flag flags[] = {
 		{ "--user", 'u', 1, 0 }, { "--expires-in-days", 0, 1, 0 },
@@ -412,6 +411,8 @@ tokens_create(struct cli *cli, int argc, char **argv)
 	cJSON			*body;
 	long			 d = 0;
 	int			 rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("tokens create", flags, argc, argv, 1, 1, &a)) !=
 	    0)
@@ -452,12 +453,14 @@ tokens_create(struct cli *cli, int argc, char **argv)
 }
 
 static int
-tokens_revoke(struct cli *cli, int argc, char **argv)
+tokens_revoke(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	struct args		a;
 	struct client_resp	r;
 	char			path[128];
 	int			rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("tokens revoke", NULL, argc, argv, 1, 1, &a)) !=
 	    0)
@@ -480,19 +483,10 @@ tokens_revoke(struct cli *cli, int argc, char **argv)
 int
 cmd_tokens(struct cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 0 ? argv[0] : NULL;
+	static const struct cli_sub subs[] = {
+		{ "list", "ls", tokens_list }, { "create", NULL, tokens_create },
+		{ "revoke", NULL, tokens_revoke }, { NULL, NULL, NULL },
+	};
 
-	if (sub == NULL) {
-		main_help("tokens", 1);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
-		return tokens_list(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "create") == 0)
-		return tokens_create(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "revoke") == 0)
-		return tokens_revoke(cli, argc - 1, argv + 1);
-	fprintf(stderr, "ork tokens: unknown subcommand \"%s\" (see ork help "
-	    "tokens)\n", sub);
-	return CLI_EXIT_USAGE;
+	return cli_dispatch(cli, "tokens", subs, argc, argv);
 }

@@ -208,7 +208,7 @@ cmd_list_all(struct cli *cli, const char *path, int max_items,
 }
 
 static int
-jobs_list(struct cli *cli, int argc, char **argv)
+jobs_list(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const struct args_flag flags[] = {
 		{ "--active", 0, 0, 0 }, { "--paused", 0, 0, 0 },
@@ -222,6 +222,8 @@ jobs_list(struct cli *cli, int argc, char **argv)
 	const cJSON		*it;
 	char			 path[128];
 	int			 rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("jobs list", flags, argc, argv, 0, 0, &a)) != 0)
 		return rc;
@@ -331,12 +333,14 @@ print_job(struct cli *cli, const cJSON *job)
 }
 
 static int
-jobs_get(struct cli *cli, int argc, char **argv)
+jobs_get(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	struct args		a;
 	struct client_resp	r;
 	char			id[UTIL_UUID_LEN + 1], path[128];
 	int			rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("jobs get", NULL, argc, argv, 1, 1, &a)) != 0)
 		return rc;
@@ -485,23 +489,13 @@ jobs_change(struct cli *cli, const char *cmd, int argc, char **argv)
 int
 cmd_jobs(struct cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 0 ? argv[0] : NULL;
+	static const struct cli_sub subs[] = {
+		{ "list", "ls", jobs_list }, { "get", NULL, jobs_get },
+		{ "create", NULL, jobs_write }, { "apply", NULL, jobs_write },
+		{ "update", NULL, jobs_write }, { "delete", NULL, jobs_change },
+		{ "pause", NULL, jobs_change }, { "resume", NULL, jobs_change },
+		{ NULL, NULL, NULL },
+	};
 
-	if (sub == NULL) {
-		main_help("jobs", 1);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
-		return jobs_list(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "get") == 0)
-		return jobs_get(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "create") == 0 || strcmp(sub, "apply") == 0 ||
-	    strcmp(sub, "update") == 0)
-		return jobs_write(cli, sub, argc - 1, argv + 1);
-	if (strcmp(sub, "delete") == 0 || strcmp(sub, "pause") == 0 ||
-	    strcmp(sub, "resume") == 0)
-		return jobs_change(cli, sub, argc - 1, argv + 1);
-	fprintf(stderr, "ork jobs: unknown subcommand \"%s\" (see ork help "
-	    "jobs)\n", sub);
-	return CLI_EXIT_USAGE;
+	return cli_dispatch(cli, "jobs", subs, argc, argv);
 }

@@ -258,7 +258,7 @@ out:
 /* ---- ork runs ------------------------------------------------------- */
 
 static int
-runs_list(struct cli *cli, int argc, char **argv)
+runs_list(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const struct args_flag flags[] = {
 		{ "--job", 'j', 1, 0 }, { "--status", 's', 1, 0 },
@@ -274,6 +274,8 @@ runs_list(struct cli *cli, int argc, char **argv)
 	char			 path[256], id[UTIL_UUID_LEN + 1];
 	long			 limit = RUNS_DEFAULT;
 	int			 rc, ok = 0;
+
+	(void)sub;
 
 	if ((rc = args_parse("runs list", flags, argc, argv, 0, 0, &a)) != 0)
 		return rc;
@@ -431,7 +433,7 @@ runs_one(struct cli *cli, const char *sub, int argc, char **argv)
 }
 
 static int
-runs_tasks(struct cli *cli, int argc, char **argv)
+runs_tasks(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const char *const head[] = { "ORDER", "TASK RUN ID", "NAME",
 	    "KIND", "STATUS", "ATTEMPT", "ROWS", "WORKER", "ERROR" };
@@ -441,6 +443,8 @@ runs_tasks(struct cli *cli, int argc, char **argv)
 	const cJSON		*it;
 	char			 path[128];
 	int			 rc;
+
+	(void)sub;
 
 	if ((rc = args_parse("runs tasks", NULL, argc, argv, 1, 1, &a)) != 0)
 		return rc;
@@ -491,20 +495,11 @@ out:
 int
 cmd_runs(struct cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 0 ? argv[0] : NULL;
+	static const struct cli_sub subs[] = {
+		{ "list", "ls", runs_list }, { "tasks", NULL, runs_tasks },
+		{ "get", NULL, runs_one }, { "cancel", NULL, runs_one },
+		{ "retry", NULL, runs_one }, { NULL, NULL, NULL },
+	};
 
-	if (sub == NULL) {
-		main_help("runs", 1);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
-		return runs_list(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "tasks") == 0)
-		return runs_tasks(cli, argc - 1, argv + 1);
-	if (strcmp(sub, "get") == 0 || strcmp(sub, "cancel") == 0 ||
-	    strcmp(sub, "retry") == 0)
-		return runs_one(cli, sub, argc - 1, argv + 1);
-	fprintf(stderr, "ork runs: unknown subcommand \"%s\" (see ork help "
-	    "runs)\n", sub);
-	return CLI_EXIT_USAGE;
+	return cli_dispatch(cli, "runs", subs, argc, argv);
 }

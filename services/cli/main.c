@@ -184,6 +184,25 @@ usage(FILE *f)
 }
 
 int
+cli_dispatch(struct cli *cli, const char *cmd, const struct cli_sub *subs,
+    int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : NULL;
+
+	if (sub == NULL) {
+		main_help(cmd, 1);
+		return CLI_EXIT_USAGE;
+	}
+	for (; subs->name != NULL; subs++)
+		if (strcmp(sub, subs->name) == 0 ||
+		    (subs->alias != NULL && strcmp(sub, subs->alias) == 0))
+			return subs->run(cli, sub, argc - 1, argv + 1);
+	fprintf(stderr, "ork %s: unknown subcommand \"%s\" (see ork help "
+	    "%s)\n", cmd, sub, cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int
 main_help(const char *cmd, int to_stderr)
 {
 	FILE *f = to_stderr ? stderr : stdout;
