@@ -222,7 +222,7 @@ fuzz-%: $(GEN_PB_H) $(GEN_MIG_C)
 		$(BUILD)/fuzz/$*_corpus tests/fuzz/corpus/$*
 
 # ---- top-level targets -------------------------------------------------
-.PHONY: all deps test test-unit run asan tsan clean lint-deploy bench-% \
+.PHONY: all deps test test-unit run asan tsan clean lint-deploy bench-% test-memory \
 	bench check-build help
 .DEFAULT_GOAL := all
 
@@ -253,6 +253,12 @@ run: deps-check
 
 lint-deploy:
 	$(Q)deploy/lint-deploy.sh
+
+# The memory bound of a load over a 2 GB CSV (make test does 110 MB).
+test-memory: deps-check
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)ORK_TEST_MEMORY_CSV_MB=2048 ORK_TEST_CLUSTER=memory BUILD=$(BUILD) \
+	    tests/run.sh plugins_csv_test
 
 bench-%: deps-check
 	$(Q)$(MAKE) --no-print-directory tests-build
