@@ -305,15 +305,12 @@ api_start_api(struct api_stack *s, const char *log, const char *const *args,
 }
 
 /*
- * api_stack_start makes database t_<name>, starts what flags ask for
- * and ork-api (with extra args and env), and logs in as the admin.
+ * api_stack_init makes database t_<name> and picks the stack's ports and
+ * daemon options; it starts nothing.
  */
 static API_UNUSED void
-api_stack_start(struct api_stack *s, const char *name, unsigned flags,
-    const char *const *args, const char *const *env)
+api_stack_init(struct api_stack *s, const char *name)
 {
-	char log[128];
-
 	memset(s, 0, sizeof(*s));
 	api_cur = s;
 	h_db_create(name, 1, s->db, sizeof(s->db));
@@ -334,6 +331,19 @@ api_stack_start(struct api_stack *s, const char *name, unsigned flags,
 	snprintf(s->a_api, sizeof(s->a_api), "--api-listen=127.0.0.1:%d",
 	    s->port);
 	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+}
+
+/*
+ * api_stack_start makes database t_<name>, starts what flags ask for
+ * and ork-api (with extra args and env), and logs in as the admin.
+ */
+static API_UNUSED void
+api_stack_start(struct api_stack *s, const char *name, unsigned flags,
+    const char *const *args, const char *const *env)
+{
+	char log[128];
+
+	api_stack_init(s, name);
 	if (flags & API_WITH_ORCH) {
 		const char *a[] = { s->a_db, s->a_control, s->a_events,
 		    s->a_ohealth, NULL };

@@ -536,26 +536,7 @@ start_stack_args(struct api_stack *s, const char *name, int with_worker,
 {
 	char log[128];
 
-	memset(s, 0, sizeof(*s));
-	api_cur = s;
-	h_db_create(name, 1, s->db, sizeof(s->db));
-	s->control = h_free_port();
-	s->events = h_free_port();
-	s->ohealth = h_free_port();
-	s->whealth = h_free_port();
-	s->port = h_free_port();
-	snprintf(s->a_db, sizeof(s->a_db), "--database-url=%s", s->db);
-	snprintf(s->a_control, sizeof(s->a_control),
-	    "--orchestrator-control=tcp://127.0.0.1:%d", s->control);
-	snprintf(s->a_events, sizeof(s->a_events),
-	    "--orchestrator-events=tcp://127.0.0.1:%d", s->events);
-	snprintf(s->a_ohealth, sizeof(s->a_ohealth),
-	    "--health-listen=127.0.0.1:%d", s->ohealth);
-	snprintf(s->a_whealth, sizeof(s->a_whealth),
-	    "--health-listen=127.0.0.1:%d", s->whealth);
-	snprintf(s->a_api, sizeof(s->a_api), "--api-listen=127.0.0.1:%d",
-	    s->port);
-	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+	api_stack_init(s, name);
 	{
 		const char	*a[16] = { s->a_db, s->a_control, s->a_events,
 		    s->a_ohealth, NULL };
