@@ -1,9 +1,10 @@
 /*
  * csv.c - a streaming CSV reader with hard limits (see csv.h).
  *
- * A byte-at-a-time state machine over a 64 KiB read buffer.  The record
- * being read lives in one buffer that never grows past record_max; fields
- * are offsets into it.
+ * A byte-at-a-time state machine over a 64 KiB read buffer, which takes
+ * the plain bytes of a field in one run.  The record being read lives in
+ * one buffer that never grows past record_max; fields are offsets into
+ * it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,53 @@ add_byte(struct csv *c, char ch)
 	return 0;
 }
 
+/*
+ * add_run takes the bytes of the read buffer up to the next one that
+ * matters in the state (in quotes: a quote, the escape or a line feed;
+ * outside: the delimiter or a line break) into the record at once,
+ * stopping at record_max for add_byte to refuse the next.
+ */
+static int
+add_run(struct csv *c, int quoted)
+{
+	const char	*p = c->in + c->in_pos, *q = p;
+	const char	*end = c->in + c->in_len;
+	size_t		 n;
+
+	if (quoted) {
+		while (q < end && *q != c->o.quote && *q != c->o.escape &&
+		    *q != '\n')
+			q++;
+	} else {
+		while (q < end && *q != c->o.delimiter && *q != '\n' &&
+		    *q != '\r')
+			q++;
+	}
+	n = (size_t)(q - p);
+	if (n > c->o.record_max - c->rec_len)
+		n = c->o.record_max - c->rec_len;
+	if (n == 0)
+		return 0;
+	if (c->rec_len + n > c->rec_cap) {
+		size_t	 cap = c->rec_cap == 0 ? 1024 : c->rec_cap;
+		char	*r;
+
+		while (cap < c->rec_len + n)
+			cap *= 2;
+		if (cap > c->o.record_max)
+			cap = c->o.record_max;
+		r = realloc(c->rec, cap);
+		if (r == NULL)
+			return ORK_ENOMEM;
+		c->rec = r;
+		c->rec_cap = cap;
+	}
+	memcpy(c->rec + c->rec_len, p, n);
+	c->rec_len += n;
+	c->in_pos += n;
+	return 0;
+}
+
 static int
 end_field(struct csv *c, size_t start, int quoted)
 {
@@ -345,7 +393,8 @@ csv_next(struct csv *c, struct csv_record *r)
 				fill_record(c, r, line);
 				return 1;
 			}
-			if ((rc = add_byte(c, (char)ch)) != 0)
+			if ((rc = add_byte(c, (char)ch)) != 0 ||
+			    (rc = add_run(c, 0)) != 0)
 				goto bad;
 			st = S_UNQUOTED;
 			break;
@@ -364,7 +413,8 @@ csv_next(struct csv *c, struct csv_record *r)
 				fill_record(c, r, line);
 				return 1;
 			}
-			if ((rc = add_byte(c, (char)ch)) != 0)
+			if ((rc = add_byte(c, (char)ch)) != 0 ||
+			    (rc = add_run(c, 0)) != 0)
 				goto bad;
 			break;
 		case S_QUOTED:
@@ -378,7 +428,8 @@ csv_next(struct csv *c, struct csv_record *r)
 				st = S_ESCAPED;
 				break;
 			}
-			if ((rc = add_byte(c, (char)ch)) != 0)
+			if ((rc = add_byte(c, (char)ch)) != 0 ||
+			    (rc = add_run(c, 1)) != 0)
 				goto bad;
 			break;
 		case S_ESCAPED:

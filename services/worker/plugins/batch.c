@@ -38,6 +38,21 @@ plugin_utf8_valid(const char *str, size_t n)
 		size_t		k;
 		unsigned	cp;
 
+		/* eight bytes of ASCII without a NUL at a time */
+		while (n - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			/* no high bit; then adding 0x7f sets it unless 0 */
+			if ((w & 0x8080808080808080ULL) != 0 ||
+			    ((w + 0x7f7f7f7f7f7f7f7fULL) &
+			    0x8080808080808080ULL) != 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = s[i];
 		if (c == 0)
 			return 0;
 		if (c < 0x80) {

@@ -11,10 +11,18 @@
  * reads its cursor's mark from _ork_cursors.  Otherwise create the
  * table when missing (typed by schema.c, the primary key when given; a
  * column widened later is altered between two appenders), for replace
- * delete the old rows, append every batch (the appender casts the text
- * to the column's type; into a temporary table for merge, then upsert
- * from it), insert the ledger row with the mark, set the cursor's mark,
- * COMMIT.
+ * delete the old rows, append every batch (into a temporary table for
+ * merge, then upsert from it), insert the ledger row with the mark, set
+ * the cursor's mark, COMMIT.
+ *
+ * Appending: a batch becomes DuckDB data chunks of typed column vectors.
+ * Values of BIGINT, DOUBLE, BOOLEAN and TIMESTAMPTZ columns are parsed
+ * here (the appender's own cast from text drops a timestamp's UTC
+ * offset); a column of another type, or one holding a value this parser
+ * refuses, goes as text and DuckDB casts it as the appender did.  A
+ * thread of the load appends the chunks while the next batch is read
+ * and converted (at most DK_QUEUE_CHUNKS wait); every other use of the
+ * connection waits until it has appended all (writer_drain).
  * DuckDB writes nothing of a transaction to its WAL before the commit, so
  * a crash leaves either none of the rows or all of them with the ledger
  * row.  A DuckDB file is opened by one process at a time: two tasks
@@ -24,9 +32,13 @@
  * Identifiers are quoted by plugin_quote_ident; values are appended or
  * bound, never written into SQL.
  */
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <duckdb.h>
 
@@ -37,6 +49,22 @@
 
 #define DK_SQL_MAX	(1024 * 1024)
 #define DK_QUOTED_MAX	(2 * PLUGIN_COLUMN_NAME_MAX + 3)
+#define DK_QUEUE_CHUNKS	4
+#define DK_NUM_MAX	64	/* bytes of a number parsed here */
+
+/* The thread that appends chunks, and the chunks waiting for it. */
+struct dk_writer {
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 have_sync, started;
+	duckdb_data_chunk	 chunk[DK_QUEUE_CHUNKS];
+	size_t			 head, n;
+	int			 busy;	/* appending a chunk taken off */
+	int			 stop;	/* append no more, end */
+	int			 rc;	/* the first failure */
+	char			 error[TASK_ERROR_MAX];
+};
 
 enum dk_mode { DK_APPEND, DK_REPLACE, DK_MERGE };
 
@@ -58,8 +86,13 @@ struct dk_load {
 	int			 checked;	/* this load created the table */
 	int64_t			 rows_written;
 	char			 cursor_key[96];	/* "": not incremental */
-	unsigned char		*tz;	/* per column: TIMESTAMPTZ */
-	size_t			 ntz;
+	/* per column of the appender: its type, the chunk's vector type */
+	duckdb_type		*target_type;
+	duckdb_logical_type	*vector_type;
+	size_t			 ncolumns;
+	duckdb_logical_type	 varchar;
+	idx_t			 chunk_rows;	/* duckdb_vector_size() */
+	struct dk_writer	 w;
 };
 
 /* dk_type is the DuckDB type of a column type. */
@@ -142,11 +175,162 @@ dk_validate(struct task_ctx *ctx, const cJSON *cfg)
 	return 0;
 }
 
+/*
+ * writer_main appends the chunks queued by writer_push, in order; after
+ * a failure, or once told to stop, it drops the rest.
+ */
+static void *
+writer_main(void *arg)
+{
+	struct dk_load		*l = arg;
+	struct dk_writer	*w = &l->w;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		duckdb_data_chunk	ch;
+		int			skip;
+
+		while (w->n == 0 && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->n == 0)
+			break;
+		ch = w->chunk[w->head];
+		w->head = (w->head + 1) % DK_QUEUE_CHUNKS;
+		w->n--;
+		w->busy = 1;
+		skip = w->rc != 0 || w->stop;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (!skip && duckdb_append_data_chunk(l->app, ch) ==
+		    DuckDBError) {
+			char e[TASK_ERROR_MAX];
+
+			snprintf(e, sizeof(e), "duckdb loader: could not append "
+			    "the rows: %s", duckdb_appender_error(l->app));
+			pthread_mutex_lock(&w->mu);
+			if (w->rc == 0) {
+				w->rc = ORK_EDB;
+				memcpy(w->error, e, sizeof(w->error));
+			}
+			pthread_mutex_unlock(&w->mu);
+		}
+		duckdb_destroy_data_chunk(&ch);
+		pthread_mutex_lock(&w->mu);
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* writer_failed copies the writer's failure into ctx->error, if any. */
+static int
+writer_failed(struct dk_load *l)
+{
+	if (l->w.rc != 0)
+		snprintf(l->ctx->error, sizeof(l->ctx->error), "%s",
+		    l->w.error);
+	return l->w.rc;
+}
+
+/*
+ * writer_push queues a chunk for the writer (starting it first),
+ * waiting while DK_QUEUE_CHUNKS wait.  The writer owns the chunk from
+ * now on, also when this fails (with the writer's failure).
+ */
+static int
+writer_push(struct dk_load *l, duckdb_data_chunk ch)
+{
+	struct dk_writer	*w = &l->w;
+	int			 rc;
+
+	if (!w->started) {
+		if (pthread_create(&w->thread, NULL, writer_main, l) != 0) {
+			duckdb_destroy_data_chunk(&ch);
+			snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb "
+			    "loader: could not start the appending thread");
+			return ORK_ENOMEM;
+		}
+		w->started = 1;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->n == DK_QUEUE_CHUNKS && w->rc == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if ((rc = writer_failed(l)) != 0)
+		duckdb_destroy_data_chunk(&ch);
+	else {
+		w->chunk[(w->head + w->n) % DK_QUEUE_CHUNKS] = ch;
+		w->n++;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/*
+ * writer_drain waits until the writer appended every queued chunk, so
+ * that the connection and the appender are free; returns its failure.
+ */
+static int
+writer_drain(struct dk_load *l)
+{
+	struct dk_writer	*w = &l->w;
+	int			 rc;
+
+	if (!w->started)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->n > 0 || w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = writer_failed(l);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/* writer_stop ends the writer, dropping the chunks it did not append. */
+static void
+writer_stop(struct dk_load *l)
+{
+	struct dk_writer *w = &l->w;
+
+	if (w->started) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		w->started = 0;
+	}
+}
+
+/* types_free releases the column types of the appender. */
+static void
+types_free(struct dk_load *l)
+{
+	for (size_t i = 0; i < l->ncolumns && l->vector_type != NULL; i++)
+		if (l->vector_type[i] != NULL && l->vector_type[i] !=
+		    l->varchar)
+			duckdb_destroy_logical_type(&l->vector_type[i]);
+	free(l->vector_type);
+	free(l->target_type);
+	l->vector_type = NULL;
+	l->target_type = NULL;
+	l->ncolumns = 0;
+}
+
 static void
 dk_close(void *state)
 {
 	struct dk_load *l = state;
 
+	writer_stop(l);
+	if (l->w.have_sync) {
+		pthread_cond_destroy(&l->w.cv);
+		pthread_mutex_destroy(&l->w.mu);
+	}
+	types_free(l);
+	if (l->varchar != NULL)
+		duckdb_destroy_logical_type(&l->varchar);
 	if (l->app != NULL)
 		duckdb_appender_destroy(&l->app);
 	if (l->in_txn) {
@@ -162,7 +346,6 @@ dk_close(void *state)
 	strbuf_free(&l->columns);
 	strbuf_free(&l->updates);
 	schema_free(&l->types);
-	free(l->tz);
 	free(l);
 }
 
@@ -226,6 +409,22 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, const char *cursor_key,
 	strbuf_init(&l->columns, DK_SQL_MAX);
 	strbuf_init(&l->updates, DK_SQL_MAX);
 	strbuf_init(&sb, DK_SQL_MAX);
+	if (pthread_mutex_init(&l->w.mu, NULL) != 0) {
+		rc = ORK_ENOMEM;
+		goto fail;
+	}
+	if (pthread_cond_init(&l->w.cv, NULL) != 0) {
+		pthread_mutex_destroy(&l->w.mu);
+		rc = ORK_ENOMEM;
+		goto fail;
+	}
+	l->w.have_sync = 1;
+	l->chunk_rows = duckdb_vector_size();
+	if ((l->varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR)) ==
+	    NULL) {
+		rc = ORK_ENOMEM;
+		goto fail;
+	}
 	mode = plugin_cfg_string(cfg, "mode");
 	l->mode = mode == NULL || strcmp(mode, "append") == 0 ? DK_APPEND :
 	    strcmp(mode, "replace") == 0 ? DK_REPLACE : DK_MERGE;
@@ -335,25 +534,52 @@ key_listed(const cJSON *pk, const char *name)
 }
 
 /*
- * tz_columns notes which of the appender's columns are TIMESTAMPTZ: the
- * appender's own cast from text drops a value's UTC offset, so those
- * values are parsed here and appended as instants.
+ * column_types notes the type of each of the appender's columns and the
+ * type its chunk vectors take: the same for the types parsed here
+ * (parse_value), text for the others.
  */
 static int
-tz_columns(struct dk_load *l, const struct batch *b)
+column_types(struct dk_load *l, const struct batch *b)
 {
 	idx_t n = duckdb_appender_column_count(l->app);
 
-	free(l->tz);
-	l->ntz = 0;
-	if ((l->tz = calloc(b->ncols, 1)) == NULL)
+	types_free(l);
+	if (n != b->ncols) {
+		snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: "
+		    "the appender has %llu columns for %zu of the source",
+		    (unsigned long long)n, b->ncols);
+		return ORK_EDB;
+	}
+	l->target_type = calloc(b->ncols, sizeof(*l->target_type));
+	l->vector_type = calloc(b->ncols, sizeof(*l->vector_type));
+	if (l->target_type == NULL || l->vector_type == NULL) {
+		free(l->target_type);
+		free(l->vector_type);
+		l->target_type = NULL;
+		l->vector_type = NULL;
 		return ORK_ENOMEM;
-	l->ntz = b->ncols;
-	for (idx_t i = 0; i < n && i < b->ncols; i++) {
-		duckdb_logical_type t = duckdb_appender_column_type(l->app, i);
+	}
+	l->ncolumns = b->ncols;
+	for (size_t i = 0; i < b->ncols; i++) {
+		duckdb_logical_type	t = duckdb_appender_column_type(l->app, i);
+		duckdb_type		id = duckdb_get_type_id(t);
 
-		l->tz[i] = duckdb_get_type_id(t) == DUCKDB_TYPE_TIMESTAMP_TZ;
 		duckdb_destroy_logical_type(&t);
+		switch (id) {
+		case DUCKDB_TYPE_BIGINT:
+		case DUCKDB_TYPE_DOUBLE:
+		case DUCKDB_TYPE_BOOLEAN:
+		case DUCKDB_TYPE_TIMESTAMP_TZ:
+			l->target_type[i] = id;
+			l->vector_type[i] = duckdb_create_logical_type(id);
+			if (l->vector_type[i] == NULL)
+				return ORK_ENOMEM;
+			break;
+		default:
+			l->target_type[i] = DUCKDB_TYPE_VARCHAR;
+			l->vector_type[i] = l->varchar;
+			break;
+		}
 	}
 	return 0;
 }
@@ -366,7 +592,7 @@ appender_start(struct dk_load *l, const struct batch *b)
 		if (duckdb_appender_create_ext(l->con, "temp", "main",
 		    "_ork_stage", &l->app) == DuckDBError)
 			goto fail;
-		return tz_columns(l, b);
+		return column_types(l, b);
 	}
 	if (duckdb_appender_create(l->con, l->schema[0] != '\0' ?
 	    l->schema : NULL, l->table, &l->app) == DuckDBError)
@@ -375,7 +601,7 @@ appender_start(struct dk_load *l, const struct batch *b)
 		if (duckdb_appender_add_column(l->app, b->cols[i]) ==
 		    DuckDBError)
 			goto fail;
-	return tz_columns(l, b);
+	return column_types(l, b);
 fail:
 	snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: could "
 	    "not start appending: %s", l->app != NULL ?
@@ -494,8 +720,10 @@ widen(struct dk_load *l, const struct batch *b, size_t col,
     enum schema_type type)
 {
 	struct strbuf	sb;
-	int		rc = 0;
+	int		rc;
 
+	if ((rc = writer_drain(l)) != 0)
+		return rc;
 	if (duckdb_appender_close(l->app) == DuckDBError) {
 		snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: "
 		    "could not write the rows: %s",
@@ -527,6 +755,154 @@ widen_cb(void *arg, const struct batch *b, size_t col, enum schema_type to)
 	return widen(arg, b, col, to);
 }
 
+/* to_int64 reads what schema_fits takes for an integer. */
+static int
+to_int64(const char *v, size_t len, int64_t *out)
+{
+	uint64_t	x = 0, limit = INT64_MAX;
+	size_t		i = 0;
+	int		neg = 0;
+
+	if (len > 0 && (v[0] == '+' || v[0] == '-')) {
+		neg = v[0] == '-';
+		i++;
+	}
+	if (i == len)
+		return ORK_EINVAL;
+	if (neg)
+		limit++;
+	for (; i < len; i++) {
+		unsigned d = (unsigned)((unsigned char)v[i] - '0');
+
+		if (d > 9 || x > (limit - d) / 10)
+			return ORK_EINVAL;
+		x = x * 10 + d;
+	}
+	if (!neg)
+		*out = (int64_t)x;
+	else if (x == (uint64_t)INT64_MAX + 1)
+		*out = INT64_MIN;
+	else
+		*out = -(int64_t)x;
+	return 0;
+}
+
+/* to_double reads what schema_fits takes for a double (not too long). */
+static int
+to_double(const char *v, size_t len, double *out)
+{
+	char	buf[DK_NUM_MAX];
+	char	*end;
+
+	if (len >= sizeof(buf) || !schema_fits(SCHEMA_DOUBLE, v, len))
+		return ORK_EINVAL;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	*out = strtod(buf, &end);
+	if (*end != '\0' || !isfinite(*out))
+		return ORK_EINVAL;
+	return 0;
+}
+
+/*
+ * put_column writes rows [from, from + n) of column col of b into vector
+ * vec of type t: 0, or ORK_EINVAL when a value does not parse as t.
+ */
+static int
+put_column(duckdb_vector vec, duckdb_type t, const struct batch *b,
+    size_t col, size_t from, size_t n)
+{
+	void		*data = duckdb_vector_get_data(vec);
+	uint64_t	*valid = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t		 len;
+		const char	*v = batch_value(b, from + i, col, &len);
+		int64_t		 us;
+
+		if (v == NULL) {
+			if (valid == NULL) {
+				duckdb_vector_ensure_validity_writable(vec);
+				valid = duckdb_vector_get_validity(vec);
+			}
+			duckdb_validity_set_row_invalid(valid, i);
+			continue;
+		}
+		switch (t) {
+		case DUCKDB_TYPE_BIGINT:
+			if (to_int64(v, len, &((int64_t *)data)[i]) != 0)
+				return ORK_EINVAL;
+			break;
+		case DUCKDB_TYPE_DOUBLE:
+			if (to_double(v, len, &((double *)data)[i]) != 0)
+				return ORK_EINVAL;
+			break;
+		case DUCKDB_TYPE_BOOLEAN:
+			if (len == 4 && strncasecmp(v, "true", 4) == 0)
+				((bool *)data)[i] = true;
+			else if (len == 5 && strncasecmp(v, "false", 5) == 0)
+				((bool *)data)[i] = false;
+			else
+				return ORK_EINVAL;
+			break;
+		case DUCKDB_TYPE_TIMESTAMP_TZ:
+			if (schema_parse_timestamp(v, len, &us) != 0)
+				return ORK_EINVAL;
+			((duckdb_timestamp *)data)[i].micros = us;
+			break;
+		default:
+			duckdb_vector_assign_string_element_len(vec, i, v, len);
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * make_chunk converts rows [from, from + n) of b into a data chunk.  A
+ * column with a value that does not parse as its type goes as text in
+ * this chunk (DuckDB casts it or names the value it cannot).
+ */
+static int
+make_chunk(struct dk_load *l, const struct batch *b, size_t from, size_t n,
+    duckdb_data_chunk *out)
+{
+	duckdb_logical_type	*types = l->vector_type;
+	duckdb_data_chunk	 ch;
+	size_t			 col;
+
+	for (;;) {
+		ch = duckdb_create_data_chunk(types, b->ncols);
+		if (ch == NULL)
+			return ORK_ENOMEM;
+		for (col = 0; col < b->ncols; col++) {
+			duckdb_type t = types[col] == l->varchar ?
+			    DUCKDB_TYPE_VARCHAR : l->target_type[col];
+
+			if (put_column(duckdb_data_chunk_get_vector(ch, col), t,
+			    b, col, from, n) != 0)
+				break;
+		}
+		if (col == b->ncols)
+			break;
+		/* rare: this chunk again, with that column as text */
+		duckdb_destroy_data_chunk(&ch);
+		if (types == l->vector_type) {
+			types = calloc(b->ncols, sizeof(*types));
+			if (types == NULL)
+				return ORK_ENOMEM;
+			memcpy(types, l->vector_type, b->ncols *
+			    sizeof(*types));
+		}
+		types[col] = l->varchar;
+	}
+	if (types != l->vector_type)
+		free(types);
+	duckdb_data_chunk_set_size(ch, n);
+	*out = ch;
+	return 0;
+}
+
 static int
 dk_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 {
@@ -540,39 +916,16 @@ dk_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 	    l->rows_written, widen_cb, l)) != 0)
 		return rc;
 	l->rows_written += (int64_t)b->nrows;
-	for (size_t row = 0; row < b->nrows; row++) {
-		for (size_t col = 0; col < b->ncols; col++) {
-			size_t		 len;
-			const char	*v = batch_value(b, row, col, &len);
-			duckdb_state	 s;
-			int64_t		 us;
+	for (size_t from = 0; from < b->nrows; from += l->chunk_rows) {
+		duckdb_data_chunk	ch;
+		size_t			n = b->nrows - from < l->chunk_rows ?
+		    b->nrows - from : l->chunk_rows;
 
-			if (v == NULL)
-				s = duckdb_append_null(l->app);
-			else if (col < l->ntz && l->tz[col] &&
-			    schema_parse_timestamp(v, len, &us) == 0) {
-				duckdb_timestamp	ts = { us };
-				duckdb_value		dv =
-				    duckdb_create_timestamp_tz(ts);
-
-				if (dv == NULL)
-					return ORK_ENOMEM;
-				s = duckdb_append_value(l->app, dv);
-				duckdb_destroy_value(&dv);
-			} else
-				s = duckdb_append_varchar_length(l->app, v,
-				    len);
-			if (s == DuckDBError)
-				goto fail;
-		}
-		if (duckdb_appender_end_row(l->app) == DuckDBError)
-			goto fail;
+		if ((rc = make_chunk(l, b, from, n, &ch)) != 0 ||
+		    (rc = writer_push(l, ch)) != 0)
+			return rc;
 	}
 	return 0;
-fail:
-	snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: could "
-	    "not append a row: %s", duckdb_appender_error(l->app));
-	return ORK_EDB;
 }
 
 static int
@@ -588,6 +941,9 @@ dk_commit(void *state, struct task_ctx *ctx, int64_t rows, const char *mark)
 	memset(&res, 0, sizeof(res));
 	strbuf_init(&sb, DK_SQL_MAX);
 	strbuf_init(&keys, DK_SQL_MAX);
+	if ((rc = writer_drain(l)) != 0)
+		goto out;
+	writer_stop(l);
 	if (l->app != NULL) {
 		if (duckdb_appender_close(l->app) == DuckDBError) {
 			snprintf(ctx->error, sizeof(ctx->error), "duckdb loader: "
