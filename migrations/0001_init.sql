@@ -262,11 +262,18 @@ CREATE TABLE events (
 );
 
 -- ---------------------------------------------------------------------
--- The run/task state machine.  (Joins against rows a statement just
--- produced are also written as "= ANY (ARRAY(...))": the planner cannot
--- know how few rows a CTE yields and would otherwise read whole tables.)  Every transition is a statement guarded
+-- The run/task state machine.  Every transition is a statement guarded
 -- by the state it leaves, so a late or repeated message cannot move a row
--- backwards.  Each function is one round trip for the orchestrator; each
+-- backwards.  (Joins against rows a statement just produced are also
+-- written as "= ANY (ARRAY(...))": the planner cannot know how few rows a
+-- CTE yields and would otherwise read whole tables.  Rows named by id are
+-- locked by primary key first and their status tested afterwards: a test
+-- on status lets the planner pick the partial index of running tasks,
+-- which under load is mostly entries of tasks that finished since, as
+-- bitmap scans never mark index entries dead.)  The functions that take
+-- batches plan with random_page_cost 1.1: the rows they touch are
+-- recent and cached, and at PostgreSQL's default of 4 a batch of a few
+-- hundred ids is planned as a sequential scan of a young table.  Each function is one round trip for the orchestrator; each
 -- records the changes in events and notifies the other replicas.
 -- ---------------------------------------------------------------------
 
@@ -339,7 +346,7 @@ CREATE FUNCTION ork_trigger(p_jobs uuid[], p_by text[], p_params jsonb[],
     p_wait boolean[] DEFAULT NULL)
 RETURNS TABLE (o_i integer, o_run_id uuid, o_status text, o_created boolean,
     o_error text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 DECLARE
 	r record;
@@ -518,7 +525,7 @@ CREATE FUNCTION ork_fire(p_jobs uuid[], p_slots timestamptz[], p_by text,
     p_rerun boolean)
 RETURNS TABLE (o_created integer, o_waiting integer, o_skipped integer,
     o_existing integer, o_errors text[])
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 DECLARE
 	v_total integer := coalesce(array_length(p_slots, 1), 0);
@@ -639,7 +646,7 @@ RETURNS TABLE (o_task_run_id uuid, o_run_id uuid, o_job_id uuid,
     o_timeout integer, o_lease_expires_at timestamptz,
     o_run_created_at timestamptz, o_trace_id text, o_task_order integer,
     o_cursor_epoch integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 BEGIN
 	RETURN QUERY
@@ -657,8 +664,7 @@ BEGIN
 		    lease_expires_at = now() + p_lease_ms * interval '1 ms',
 		    started_at = coalesce(t.started_at, now()),
 		    updated_at = now()
-		FROM c WHERE t.task_run_id = c.task_run_id
-		    AND t.task_run_id = ANY (ARRAY(SELECT task_run_id FROM c))
+		WHERE t.task_run_id = ANY (ARRAY(SELECT task_run_id FROM c))
 		RETURNING t.*
 	), a AS (
 		INSERT INTO task_attempts (task_run_id, attempt, worker_id)
@@ -702,7 +708,7 @@ $$;
 CREATE FUNCTION ork_heartbeat(p_worker text, p_ids uuid[],
     p_attempts integer[], p_lease_ms integer)
 RETURNS TABLE (o_task_run_id uuid, o_attempt integer, o_verdict text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 BEGIN
 	UPDATE workers SET last_heartbeat_at = now(),
@@ -714,15 +720,24 @@ BEGIN
 	RETURN QUERY
 	WITH x AS (
 		SELECT * FROM unnest(p_ids, p_attempts) AS x(id, att)
+	), l AS (
+		-- by primary key; the tests on the locked rows come after
+		SELECT t.task_run_id, t.attempt, t.status, t.lease_owner,
+		    t.lease_expires_at
+		FROM task_runs t
+		WHERE t.task_run_id = ANY (p_ids)
+		FOR UPDATE OF t
+	), ok AS (
+		SELECT l.task_run_id FROM l
+		WHERE l.attempt = p_attempts[array_position(p_ids,
+			l.task_run_id)]
+		    AND l.status = 'running' AND l.lease_owner = p_worker
+		    AND l.lease_expires_at > now()
 	), renew AS (
 		UPDATE task_runs t
 		SET lease_expires_at = now() + p_lease_ms * interval '1 ms',
 		    updated_at = now()
-		FROM x
-		WHERE t.task_run_id = x.id AND t.task_run_id = ANY (p_ids)
-		    AND t.attempt = x.att
-		    AND t.status = 'running' AND t.lease_owner = p_worker
-		    AND t.lease_expires_at > now()
+		WHERE t.task_run_id = ANY (ARRAY(SELECT task_run_id FROM ok))
 		RETURNING t.task_run_id, t.cancel_requested
 	)
 	SELECT x.id, x.att, CASE WHEN r.task_run_id IS NULL THEN 'lost'
@@ -816,7 +831,7 @@ CREATE FUNCTION ork_report(p_worker text, p_ids uuid[], p_attempts integer[],
     p_outcomes text[], p_errors text[], p_rows bigint[])
 RETURNS TABLE (o_i integer, o_task_run_id uuid, o_accepted boolean,
     o_recorded text, o_queued_next boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 DECLARE
 	t task_runs;
@@ -830,69 +845,79 @@ DECLARE
 	v_att text;
 BEGIN
 	-- The common case, set-based: successes of attempts that hold their
-	-- lease, in runs nobody is cancelling.
+	-- lease, in runs nobody is cancelling.  Nothing joins the batch: a
+	-- row finds its own values by array_position, and every table is
+	-- reached through "= ANY" on an index (a join invites a nested loop
+	-- repeating the whole "= ANY" scan for every row of the batch).
 	FOR r IN
-		WITH x AS (
-			SELECT * FROM unnest(p_ids, p_attempts, p_outcomes,
-			    p_rows) WITH ORDINALITY AS x(id, att, outcome, nrows,
-			    i)
-			WHERE outcome = 'success'
-		), v AS (
+		WITH l AS (
+			-- by primary key; the tests on the locked rows come
+			-- after
 			SELECT t.task_run_id, t.run_id, t.job_id, t.attempt,
-			    x.nrows, x.i
-			FROM task_runs t JOIN x ON t.task_run_id = x.id
+			    t.status, t.lease_owner, t.lease_expires_at,
+			    t.cancel_requested,
+			    array_position(p_ids, t.task_run_id) AS i
+			FROM task_runs t
 			WHERE t.task_run_id = ANY (p_ids)
-			    AND t.status = 'running' AND t.attempt = x.att
-			    AND t.lease_owner = p_worker
-			    AND t.lease_expires_at > now()
-			    AND NOT t.cancel_requested
 			FOR UPDATE OF t
+		), v AS (
+			SELECT l.task_run_id, l.run_id, l.job_id, l.attempt,
+			    p_rows[l.i] AS nrows, l.i
+			FROM l
+			WHERE p_outcomes[l.i] = 'success'
+			    AND l.status = 'running' AND l.attempt = p_attempts[l.i]
+			    AND l.lease_owner = p_worker
+			    AND l.lease_expires_at > now()
+			    AND NOT l.cancel_requested
 		), u AS (
 			UPDATE task_runs t SET status = 'success',
 			    finished_at = now(), lease_expires_at = NULL,
-			    rows_moved = coalesce(v.nrows, 0),
+			    rows_moved = coalesce(p_rows[array_position(p_ids,
+				t.task_run_id)], 0),
 			    error_message = NULL, updated_at = now()
-			FROM v WHERE t.task_run_id = v.task_run_id
-			    AND t.task_run_id = ANY (ARRAY(SELECT task_run_id
-				FROM v))
+			WHERE t.task_run_id = ANY (ARRAY(SELECT task_run_id
+			    FROM v))
 			RETURNING t.task_run_id, t.run_id, t.job_id, t.attempt
 		), a AS (
 			UPDATE task_attempts a SET status = 'success',
-			    finished_at = now(), rows_moved = coalesce(v.nrows, 0)
-			FROM v WHERE a.task_run_id = v.task_run_id
-			    AND a.attempt = v.attempt
-			    AND a.task_run_id = ANY (ARRAY(SELECT task_run_id
-				FROM v))
+			    finished_at = now(),
+			    rows_moved = coalesce(p_rows[array_position(p_ids,
+				a.task_run_id)], 0)
+			WHERE a.task_run_id = ANY (ARRAY(SELECT task_run_id
+			    FROM v))
+			    AND a.attempt = p_attempts[array_position(p_ids,
+				a.task_run_id)]
 		), nxt AS (
 			SELECT DISTINCT ON (p.run_id) p.task_run_id, p.run_id,
 			    p.job_id
-			FROM task_runs p JOIN v ON p.run_id = v.run_id
+			FROM task_runs p
 			WHERE p.run_id = ANY (ARRAY(SELECT run_id FROM v))
 			    AND p.status = 'pending'
 			ORDER BY p.run_id, p.task_order
 		), q AS (
 			UPDATE task_runs t SET status = 'queued',
 			    available_at = now(), updated_at = now()
-			FROM nxt WHERE t.task_run_id = nxt.task_run_id
-			    AND t.task_run_id = ANY (ARRAY(SELECT task_run_id
-				FROM nxt))
+			WHERE t.task_run_id = ANY (ARRAY(SELECT task_run_id
+			    FROM nxt))
 			RETURNING t.task_run_id, t.run_id, t.job_id
 		), fin AS (
+			-- runs whose other tasks all succeeded (the statement
+			-- still sees this batch's tasks as running)
 			UPDATE job_runs j SET status = 'success',
 			    finished_at = now(),
 			    started_at = coalesce(j.started_at, now()),
 			    updated_at = now()
-			FROM v WHERE j.run_id = v.run_id
-			    AND j.run_id = ANY (ARRAY(SELECT run_id FROM v))
+			WHERE j.run_id = ANY (ARRAY(SELECT run_id FROM v))
 			    AND j.status IN ('queued', 'running')
 			    AND NOT EXISTS (SELECT 1 FROM nxt
-				WHERE nxt.run_id = v.run_id)
+				WHERE nxt.run_id = j.run_id)
 			    AND NOT EXISTS (SELECT 1 FROM task_runs o
-				WHERE o.run_id = v.run_id
+				WHERE o.run_id = j.run_id
 				    AND o.run_id = ANY (ARRAY(SELECT run_id
 					FROM v))
-				    AND o.task_run_id <> v.task_run_id
-				    AND o.status <> 'success')
+				    AND o.status <> 'success'
+				    AND o.task_run_id <> ALL (ARRAY(
+					SELECT task_run_id FROM v)))
 			RETURNING j.run_id, j.job_id
 		), e AS (
 			INSERT INTO events (kind, job_id, run_id, task_run_id,

@@ -95,7 +95,14 @@ listener_connect(struct listener *l)
 		log_warn("events: could not connect to database: %s", err);
 		return ORK_ECONN;
 	}
-	if (db_exec(l->conn, "LISTEN ork_events", err, sizeof(err)) != 0) {
+	/*
+	 * The rows read are the newest and cached; at the default cost of
+	 * a random page a young events table is read whole instead of
+	 * through its key (as the state machine's functions, 0001_init.sql).
+	 */
+	if (db_exec(l->conn, "SET random_page_cost = 1.1", err,
+	    sizeof(err)) != 0 ||
+	    db_exec(l->conn, "LISTEN ork_events", err, sizeof(err)) != 0) {
 		log_warn("events: could not listen: %s", err);
 		return ORK_EDB;
 	}
