@@ -13,8 +13,15 @@
  * A bad row is one the reader refuses (quotes, limits), one whose number
  * of fields differs from the number of columns, or one that is not
  * UTF-8.
+ *
+ * A thread of the extractor reads and parses ahead: while the loader
+ * writes one batch, the next is filled (CSV_AHEAD batches at most, so
+ * memory stays bounded).  It has a copy of the task's context of its own
+ * for its messages; next_batch hands over its batches, errors and end.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@
 
 #define CSV_GZ_BUFFER (256 * 1024)
 #define CSV_NET_BUFFER (1024 * 1024)
+#define CSV_AHEAD 2	/* batches read ahead */
 
 /* A CSV file behind an http(s) URL. */
 struct csv_url {
@@ -41,8 +49,24 @@ struct csv_url {
 	z_stream	 z;
 };
 
+/* The batches the reading thread fills, taken by next_batch in turn. */
+struct csv_ahead {
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 have_sync, started;
+	struct batch	 slot[CSV_AHEAD];
+	int		 ready[CSV_AHEAD];	/* filled, not taken yet */
+	int		 more[CSV_AHEAD];	/* fill_batch's return */
+	size_t		 next_fill, next_take;
+	struct batch	*names;		/* the slot the columns came in */
+	atomic_int	 stop;
+};
+
 struct csv_src {
-	struct task_ctx	*ctx;
+	struct task_ctx	*ctx;		/* the reading thread's own copy */
+	struct task_ctx	 own;
+	struct csv_ahead ahead;
 	gzFile		 gz;
 	struct csv_url	*url;
 	char		 read_error[256];
@@ -102,7 +126,7 @@ url_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
 	struct csv_src *s = arg;
 
 	(void)a, (void)b, (void)c, (void)d;
-	return plugin_stopped(s->ctx);
+	return plugin_stopped(s->ctx) || atomic_load(&s->ahead.stop);
 }
 
 /* url_take moves what is buffered (inflated when gzip) into buf. */
@@ -177,7 +201,7 @@ url_read(void *arg, char *buf, size_t len, size_t *got)
 			}
 			return 0;
 		}
-		if (plugin_stopped(s->ctx))
+		if (plugin_stopped(s->ctx) || atomic_load(&s->ahead.stop))
 			return ORK_ECANCELED;
 		if (u->paused) {
 			u->paused = 0;
@@ -315,6 +339,32 @@ csv_validate(struct task_ctx *ctx, const cJSON *cfg)
 	return 0;
 }
 
+static void
+csv_close(void *state)
+{
+	struct csv_src		*s = state;
+	struct csv_ahead	*a = &s->ahead;
+
+	if (a->started) {
+		atomic_store(&a->stop, 1);
+		pthread_mutex_lock(&a->mu);
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->thread, NULL);
+	}
+	if (a->have_sync) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+	}
+	for (size_t i = 0; i < CSV_AHEAD; i++)
+		batch_free(&a->slot[i]);
+	csv_free(s->reader);
+	if (s->gz != NULL)
+		gzclose(s->gz);
+	url_close(s->url);
+	free(s);
+}
+
 static int
 csv_open(struct task_ctx *ctx, const cJSON *cfg, const char *mark,
     void **state)
@@ -328,7 +378,21 @@ csv_open(struct task_ctx *ctx, const cJSON *cfg, const char *mark,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ORK_ENOMEM;
-	s->ctx = ctx;
+	s->own = *ctx;
+	s->own.error[0] = '\0';
+	s->ctx = &s->own;
+	if (pthread_mutex_init(&s->ahead.mu, NULL) != 0) {
+		free(s);
+		return ORK_ENOMEM;
+	}
+	if (pthread_cond_init(&s->ahead.cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->ahead.mu);
+		free(s);
+		return ORK_ENOMEM;
+	}
+	s->ahead.have_sync = 1;
+	for (size_t i = 0; i < CSV_AHEAD; i++)
+		batch_init(&s->ahead.slot[i]);
 	snprintf(s->path, sizeof(s->path), "%s", plugin_cfg_string(cfg,
 	    "path"));
 	header = cJSON_GetObjectItemCaseSensitive(cfg, "header");
@@ -375,10 +439,7 @@ csv_open(struct task_ctx *ctx, const cJSON *cfg, const char *mark,
 	*state = s;
 	return 0;
 fail:
-	if (s->gz != NULL)
-		gzclose(s->gz);
-	url_close(s->url);
-	free(s);
+	csv_close(s);
 	return rc;
 }
 
@@ -431,10 +492,14 @@ bad_row(struct csv_src *s, struct task_ctx *ctx, const char *msg)
 	return 0;
 }
 
+/*
+ * fill_batch parses records into b until it is full (1) or the input
+ * ends (0), or fails with a message in ctx->error; on the reading
+ * thread.
+ */
 static int
-csv_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
+fill_batch(struct csv_src *s, struct task_ctx *ctx, struct batch *b)
 {
-	struct csv_src		*s = state;
 	struct csv_record	 r;
 	char			 msg[300];
 	int			 rc;
@@ -498,23 +563,114 @@ next:
 			return rc;
 		s->columns_set = 1;
 	}
-	if (s->skipped > 0)
-		plugin_logf(ctx, "skipped %llu bad rows of %.200s (the first: "
-		    "%s)", (unsigned long long)s->skipped, s->path,
-		    s->first_bad);
 	return 0;
 }
 
-static void
-csv_close(void *state)
-{
-	struct csv_src *s = state;
 
-	csv_free(s->reader);
-	if (s->gz != NULL)
-		gzclose(s->gz);
-	url_close(s->url);
-	free(s);
+/* reader_main fills the slots in turn until the input ends or fails. */
+static void *
+reader_main(void *arg)
+{
+	struct csv_src		*s = arg;
+	struct csv_ahead	*a = &s->ahead;
+	int			 more;
+
+	do {
+		struct batch	*b = &a->slot[a->next_fill];
+
+		pthread_mutex_lock(&a->mu);
+		while (a->ready[a->next_fill] && !atomic_load(&a->stop))
+			pthread_cond_wait(&a->cv, &a->mu);
+		pthread_mutex_unlock(&a->mu);
+		if (atomic_load(&a->stop))
+			break;
+		batch_clear(b);
+		more = 0;
+		/* each slot names the columns, once they are known */
+		if (b->ncols == 0 && a->names != NULL) {
+			char err[200];
+
+			more = batch_set_columns(b, (const char *const *)
+			    a->names->cols, NULL, a->names->ncols, err,
+			    sizeof(err));
+		}
+		if (more == 0)
+			more = fill_batch(s, s->ctx, b);
+		if (a->names == NULL && b->ncols > 0)
+			a->names = b;
+		pthread_mutex_lock(&a->mu);
+		a->more[a->next_fill] = more;
+		a->ready[a->next_fill] = 1;
+		a->next_fill = (a->next_fill + 1) % CSV_AHEAD;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+	} while (more == 1);
+	return NULL;
+}
+
+/* rows_swap exchanges the rows of two batches, not their columns. */
+static void
+rows_swap(struct batch *x, struct batch *y)
+{
+	struct batch t = *x;
+
+	x->nrows = y->nrows;
+	x->cells = y->cells;
+	x->cells_cap = y->cells_cap;
+	x->bytes = y->bytes;
+	x->nbytes = y->nbytes;
+	x->bytes_cap = y->bytes_cap;
+	x->row_cells = y->row_cells;
+	y->nrows = t.nrows;
+	y->cells = t.cells;
+	y->cells_cap = t.cells_cap;
+	y->bytes = t.bytes;
+	y->nbytes = t.nbytes;
+	y->bytes_cap = t.bytes_cap;
+	y->row_cells = t.row_cells;
+}
+
+static int
+csv_next_batch(void *state, struct task_ctx *ctx, struct batch *b)
+{
+	struct csv_src		*s = state;
+	struct csv_ahead	*a = &s->ahead;
+	struct batch		*slot = &a->slot[a->next_take];
+	char			 err[200];
+	int			 more, rc;
+
+	if (!a->started) {
+		if (pthread_create(&a->thread, NULL, reader_main, s) != 0) {
+			snprintf(ctx->error, sizeof(ctx->error), "csv extractor: "
+			    "could not start the reading thread");
+			return ORK_ENOMEM;
+		}
+		a->started = 1;
+	}
+	pthread_mutex_lock(&a->mu);
+	while (!a->ready[a->next_take])
+		pthread_cond_wait(&a->cv, &a->mu);
+	more = a->more[a->next_take];
+	pthread_mutex_unlock(&a->mu);
+	if (more < 0) {
+		snprintf(ctx->error, sizeof(ctx->error), "%s", s->ctx->error);
+		return more;
+	}
+	if (b->ncols == 0 && slot->ncols > 0 &&
+	    (rc = batch_set_columns(b, (const char *const *)slot->cols, NULL,
+	    slot->ncols, err, sizeof(err))) != 0)
+		return rc;
+	rows_swap(b, slot);
+	pthread_mutex_lock(&a->mu);
+	a->ready[a->next_take] = 0;
+	a->next_take = (a->next_take + 1) % CSV_AHEAD;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	if (more == 0 && s->skipped > 0)
+		plugin_logf(ctx, "skipped %llu bad rows of %.200s (the first: "
+		    "%s)", (unsigned long long)s->skipped, s->path,
+		    s->first_bad);
+	return more;
 }
 
 const struct extractor_plugin plugin_csv = {

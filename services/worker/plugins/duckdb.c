@@ -15,14 +15,19 @@
  * merge, then upsert from it), insert the ledger row with the mark, set
  * the cursor's mark, COMMIT.
  *
- * Appending: a batch becomes DuckDB data chunks of typed column vectors.
+ * Writing: a batch becomes DuckDB data chunks of typed column vectors.
  * Values of BIGINT, DOUBLE, BOOLEAN and TIMESTAMPTZ columns are parsed
  * here (the appender's own cast from text drops a timestamp's UTC
- * offset); a column of another type, or one holding a value this parser
- * refuses, goes as text and DuckDB casts it as the appender did.  A
- * thread of the load appends the chunks while the next batch is read
- * and converted (at most DK_QUEUE_CHUNKS wait); every other use of the
- * connection waits until it has appended all (writer_drain).
+ * offset); a column of another type goes as text and DuckDB casts it.
+ * While the next batch is read and converted, a thread of the load runs
+ * INSERT INTO t SELECT * FROM _ork_feed(), a table function handing out
+ * the queued chunks (at most DK_QUEUE_CHUNKS wait) to DuckDB's threads,
+ * which write and compress the rows side by side, in no particular
+ * order, as its own readers do.  A chunk with a value this parser
+ * refuses goes through the appender, which casts it from text.  Merge
+ * keeps the order of the rows (the last of a key wins): its thread
+ * appends the chunks to the staging table in turn.  Every other use of
+ * the connection first ends the writing (writer_drain).
  * DuckDB writes nothing of a transaction to its WAL before the commit, so
  * a crash leaves either none of the rows or all of them with the ledger
  * row.  A DuckDB file is opened by one process at a time: two tasks
@@ -49,7 +54,7 @@
 
 #define DK_SQL_MAX	(1024 * 1024)
 #define DK_QUOTED_MAX	(2 * PLUGIN_COLUMN_NAME_MAX + 3)
-#define DK_QUEUE_CHUNKS	4
+#define DK_QUEUE_CHUNKS	8
 #define DK_NUM_MAX	64	/* bytes of a number parsed here */
 
 /* The thread that appends chunks, and the chunks waiting for it. */
@@ -60,8 +65,8 @@ struct dk_writer {
 	int			 have_sync, started;
 	duckdb_data_chunk	 chunk[DK_QUEUE_CHUNKS];
 	size_t			 head, n;
-	int			 busy;	/* appending a chunk taken off */
-	int			 stop;	/* append no more, end */
+	int			 end;	/* no more chunks will come */
+	int			 stop;	/* the load stopped: write no more */
 	int			 rc;	/* the first failure */
 	char			 error[TASK_ERROR_MAX];
 };
@@ -92,6 +97,8 @@ struct dk_load {
 	size_t			 ncolumns;
 	duckdb_logical_type	 varchar;
 	idx_t			 chunk_rows;	/* duckdb_vector_size() */
+	int			 feed;	/* INSERT from _ork_feed, not appender */
+	struct strbuf		 insert;	/* that INSERT */
 	struct dk_writer	 w;
 };
 
@@ -176,50 +183,147 @@ dk_validate(struct task_ctx *ctx, const cJSON *cfg)
 }
 
 /*
- * writer_main appends the chunks queued by writer_push, in order; after
- * a failure, or once told to stop, it drops the rest.
+ * writer_take waits for the next queued chunk: 1 with *ch set, 0 when
+ * the queue is empty and ended, -1 when the load stopped.
+ */
+static int
+writer_take(struct dk_writer *w, duckdb_data_chunk *ch)
+{
+	int r = 1;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->n == 0 && !w->end && !w->stop)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->stop)
+		r = -1;
+	else if (w->n == 0)
+		r = 0;
+	else {
+		*ch = w->chunk[w->head];
+		w->head = (w->head + 1) % DK_QUEUE_CHUNKS;
+		w->n--;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+/* writer_fail records the writer's first failure and wakes the loader. */
+static void
+writer_fail(struct dk_writer *w, const char *what, const char *why)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->rc == 0) {
+		w->rc = ORK_EDB;
+		snprintf(w->error, sizeof(w->error), "duckdb loader: could not "
+		    "%s: %s", what, why != NULL ? why : "unknown error");
+	}
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * feed_bind, feed_init and feed_next make the table function _ork_feed
+ * that the feed's INSERT reads: the queued chunks, each handed out once,
+ * to as many of DuckDB's threads as ask.
+ */
+static void
+feed_bind(duckdb_bind_info info)
+{
+	struct dk_load *l = duckdb_bind_get_extra_info(info);
+
+	for (size_t i = 0; i < l->ncolumns; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "c%zu", i);
+		duckdb_bind_add_result_column(info, name, l->vector_type[i]);
+	}
+}
+
+static void
+feed_init(duckdb_init_info info)
+{
+	duckdb_init_set_max_threads(info, DK_QUEUE_CHUNKS);
+}
+
+static void
+feed_next(duckdb_function_info info, duckdb_data_chunk out)
+{
+	struct dk_load		*l = duckdb_function_get_extra_info(info);
+	duckdb_data_chunk	 ch;
+	int			 r = writer_take(&l->w, &ch);
+
+	if (r < 0) {
+		duckdb_function_set_error(info, "the load stopped");
+		return;
+	}
+	if (r == 0) {
+		duckdb_data_chunk_set_size(out, 0);
+		return;
+	}
+	for (size_t i = 0; i < l->ncolumns; i++)
+		duckdb_vector_reference_vector(duckdb_data_chunk_get_vector(out,
+		    i), duckdb_data_chunk_get_vector(ch, i));
+	duckdb_data_chunk_set_size(out, duckdb_data_chunk_get_size(ch));
+	duckdb_destroy_data_chunk(&ch);
+}
+
+/* feed_register makes _ork_feed known to the connection. */
+static int
+feed_register(struct dk_load *l)
+{
+	duckdb_table_function	f = duckdb_create_table_function();
+	duckdb_state		st;
+
+	if (f == NULL)
+		return ORK_ENOMEM;
+	duckdb_table_function_set_name(f, "_ork_feed");
+	duckdb_table_function_set_extra_info(f, l, NULL);
+	duckdb_table_function_set_bind(f, feed_bind);
+	duckdb_table_function_set_init(f, feed_init);
+	duckdb_table_function_set_function(f, feed_next);
+	st = duckdb_register_table_function(l->con, f);
+	duckdb_destroy_table_function(&f);
+	if (st == DuckDBError) {
+		snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb loader: "
+		    "could not register the table function _ork_feed");
+		return ORK_EDB;
+	}
+	return 0;
+}
+
+/*
+ * writer_main moves the queued chunks into the table until the queue
+ * ends: as one INSERT ... SELECT from _ork_feed (DuckDB's threads share
+ * the writing and compressing of the rows), or for merge through the
+ * appender into the staging table, in order.  After a failure, or once
+ * told to stop, the rest is dropped.
  */
 static void *
 writer_main(void *arg)
 {
 	struct dk_load		*l = arg;
 	struct dk_writer	*w = &l->w;
+	duckdb_data_chunk	 ch;
+	int			 r;
 
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		duckdb_data_chunk	ch;
-		int			skip;
+	if (l->feed) {
+		duckdb_result res;
 
-		while (w->n == 0 && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->n == 0)
-			break;
-		ch = w->chunk[w->head];
-		w->head = (w->head + 1) % DK_QUEUE_CHUNKS;
-		w->n--;
-		w->busy = 1;
-		skip = w->rc != 0 || w->stop;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		if (!skip && duckdb_append_data_chunk(l->app, ch) ==
-		    DuckDBError) {
-			char e[TASK_ERROR_MAX];
-
-			snprintf(e, sizeof(e), "duckdb loader: could not append "
-			    "the rows: %s", duckdb_appender_error(l->app));
-			pthread_mutex_lock(&w->mu);
-			if (w->rc == 0) {
-				w->rc = ORK_EDB;
-				memcpy(w->error, e, sizeof(w->error));
-			}
-			pthread_mutex_unlock(&w->mu);
-		}
-		duckdb_destroy_data_chunk(&ch);
-		pthread_mutex_lock(&w->mu);
-		w->busy = 0;
-		pthread_cond_broadcast(&w->cv);
+		if (duckdb_query(l->con, strbuf_str(&l->insert), &res) ==
+		    DuckDBError)
+			writer_fail(w, "insert the rows",
+			    duckdb_result_error(&res));
+		duckdb_destroy_result(&res);
+		return NULL;
 	}
-	pthread_mutex_unlock(&w->mu);
+	while ((r = writer_take(w, &ch)) > 0) {
+		if (w->rc == 0 && duckdb_append_data_chunk(l->app, ch) ==
+		    DuckDBError)
+			writer_fail(w, "append the rows",
+			    duckdb_appender_error(l->app));
+		duckdb_destroy_data_chunk(&ch);
+	}
 	return NULL;
 }
 
@@ -248,7 +352,7 @@ writer_push(struct dk_load *l, duckdb_data_chunk ch)
 		if (pthread_create(&w->thread, NULL, writer_main, l) != 0) {
 			duckdb_destroy_data_chunk(&ch);
 			snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb "
-			    "loader: could not start the appending thread");
+			    "loader: could not start the writing thread");
 			return ORK_ENOMEM;
 		}
 		w->started = 1;
@@ -268,39 +372,39 @@ writer_push(struct dk_load *l, duckdb_data_chunk ch)
 }
 
 /*
- * writer_drain waits until the writer appended every queued chunk, so
- * that the connection and the appender are free; returns its failure.
+ * writer_end ends the queue (stop: dropping what waits) and waits for
+ * the writer, so that the connection and the appender are free again;
+ * a later writer_push starts another.
  */
+static void
+writer_end(struct dk_load *l, int stop)
+{
+	struct dk_writer	*w = &l->w;
+	duckdb_data_chunk	 ch;
+
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->end = 1;
+	w->stop = stop;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	while (w->n > 0) {
+		ch = w->chunk[w->head];
+		w->head = (w->head + 1) % DK_QUEUE_CHUNKS;
+		w->n--;
+		duckdb_destroy_data_chunk(&ch);
+	}
+	w->started = w->end = w->stop = 0;
+}
+
+/* writer_drain writes every queued chunk; returns the writer's failure. */
 static int
 writer_drain(struct dk_load *l)
 {
-	struct dk_writer	*w = &l->w;
-	int			 rc;
-
-	if (!w->started)
-		return 0;
-	pthread_mutex_lock(&w->mu);
-	while (w->n > 0 || w->busy)
-		pthread_cond_wait(&w->cv, &w->mu);
-	rc = writer_failed(l);
-	pthread_mutex_unlock(&w->mu);
-	return rc;
-}
-
-/* writer_stop ends the writer, dropping the chunks it did not append. */
-static void
-writer_stop(struct dk_load *l)
-{
-	struct dk_writer *w = &l->w;
-
-	if (w->started) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = 1;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->thread, NULL);
-		w->started = 0;
-	}
+	writer_end(l, 0);
+	return writer_failed(l);
 }
 
 /* types_free releases the column types of the appender. */
@@ -323,7 +427,7 @@ dk_close(void *state)
 {
 	struct dk_load *l = state;
 
-	writer_stop(l);
+	writer_end(l, 1);
 	if (l->w.have_sync) {
 		pthread_cond_destroy(&l->w.cv);
 		pthread_mutex_destroy(&l->w.mu);
@@ -345,6 +449,7 @@ dk_close(void *state)
 		duckdb_close(&l->db);
 	strbuf_free(&l->columns);
 	strbuf_free(&l->updates);
+	strbuf_free(&l->insert);
 	schema_free(&l->types);
 	free(l);
 }
@@ -408,6 +513,7 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, const char *cursor_key,
 		snprintf(l->cursor_key, sizeof(l->cursor_key), "%s", cursor_key);
 	strbuf_init(&l->columns, DK_SQL_MAX);
 	strbuf_init(&l->updates, DK_SQL_MAX);
+	strbuf_init(&l->insert, DK_SQL_MAX);
 	strbuf_init(&sb, DK_SQL_MAX);
 	if (pthread_mutex_init(&l->w.mu, NULL) != 0) {
 		rc = ORK_ENOMEM;
@@ -429,6 +535,7 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, const char *cursor_key,
 	l->mode = mode == NULL || strcmp(mode, "append") == 0 ? DK_APPEND :
 	    strcmp(mode, "replace") == 0 ? DK_REPLACE : DK_MERGE;
 	l->primary_key = cJSON_GetObjectItemCaseSensitive(cfg, "primary_key");
+	l->feed = l->mode != DK_MERGE;
 	if ((rc = plugin_split_table(ctx, "loader_config.table_name",
 	    plugin_cfg_string(cfg, "table_name"), l->schema, l->table)) != 0)
 		goto fail;
@@ -457,6 +564,11 @@ dk_open(struct task_ctx *ctx, const cJSON *cfg, const char *cursor_key,
 		goto fail;
 	}
 	l->have_con = 1;
+	/* rows of a bulk load need no order: DuckDB's threads share it */
+	if ((rc = feed_register(l)) != 0 ||
+	    (rc = dk_query(l, "SET preserve_insertion_order = false", "set "
+	    "preserve_insertion_order")) != 0)
+		goto fail;
 	if ((rc = dk_query(l, "BEGIN TRANSACTION", "begin a transaction")) != 0)
 		goto fail;
 	l->in_txn = 1;
@@ -703,6 +815,10 @@ prepare(struct dk_load *l, const struct batch *b,
 		    "create the staging table")) != 0)
 			goto out;
 	}
+	if (l->feed && (rc = strbuf_printf(&l->insert, "INSERT INTO %s (%s) "
+	    "SELECT * FROM _ork_feed()", l->target, strbuf_str(&l->columns)))
+	    != 0)
+		goto out;
 	if ((rc = appender_start(l, b)) != 0)
 		goto out;
 	l->prepared = 1;
@@ -865,7 +981,7 @@ put_column(duckdb_vector vec, duckdb_type t, const struct batch *b,
  */
 static int
 make_chunk(struct dk_load *l, const struct batch *b, size_t from, size_t n,
-    duckdb_data_chunk *out)
+    duckdb_data_chunk *out, int *as_text)
 {
 	duckdb_logical_type	*types = l->vector_type;
 	duckdb_data_chunk	 ch;
@@ -896,6 +1012,7 @@ make_chunk(struct dk_load *l, const struct batch *b, size_t from, size_t n,
 		}
 		types[col] = l->varchar;
 	}
+	*as_text = types != l->vector_type;
 	if (types != l->vector_type)
 		free(types);
 	duckdb_data_chunk_set_size(ch, n);
@@ -920,9 +1037,26 @@ dk_write_batch(void *state, struct task_ctx *ctx, const struct batch *b)
 		duckdb_data_chunk	ch;
 		size_t			n = b->nrows - from < l->chunk_rows ?
 		    b->nrows - from : l->chunk_rows;
+		int			as_text;
 
-		if ((rc = make_chunk(l, b, from, n, &ch)) != 0 ||
-		    (rc = writer_push(l, ch)) != 0)
+		if ((rc = make_chunk(l, b, from, n, &ch, &as_text)) != 0)
+			return rc;
+		if (!as_text || !l->feed) {
+			if ((rc = writer_push(l, ch)) != 0)
+				return rc;
+			continue;
+		}
+		/* _ork_feed's types do not fit: the appender casts this one */
+		rc = writer_drain(l);
+		if (rc == 0 && duckdb_append_data_chunk(l->app, ch) ==
+		    DuckDBError) {
+			snprintf(l->ctx->error, sizeof(l->ctx->error), "duckdb "
+			    "loader: could not append the rows: %s",
+			    duckdb_appender_error(l->app));
+			rc = ORK_EDB;
+		}
+		duckdb_destroy_data_chunk(&ch);
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -943,7 +1077,6 @@ dk_commit(void *state, struct task_ctx *ctx, int64_t rows, const char *mark)
 	strbuf_init(&keys, DK_SQL_MAX);
 	if ((rc = writer_drain(l)) != 0)
 		goto out;
-	writer_stop(l);
 	if (l->app != NULL) {
 		if (duckdb_appender_close(l->app) == DuckDBError) {
 			snprintf(ctx->error, sizeof(ctx->error), "duckdb loader: "
