@@ -410,6 +410,8 @@ struct msg_reply {
 struct msg_deferred {
 	struct msg_server	*srv;
 	nng_ctx			 ctx;
+	nng_aio			*aio;		/* the answer's send */
+	int			 failed;	/* the answer is an Error */
 	uint64_t		 request_id;
 	char			 trace_id[MSG_TRACE_MAX + 1];
 	Ork__MsgType		 req_type;	/* for the metrics */
@@ -510,28 +512,62 @@ msg_reply_defer(struct msg_reply *rep)
 	return d;
 }
 
-/* deferred_send sends out (or nothing) on d's context and frees d. */
+static void deferred_end(struct msg_deferred *, int);
+
+/*
+ * deferred_done ends a deferred answer when its send completes (on an nng
+ * thread): the answer is counted and d is freed.
+ */
+static void
+deferred_done(void *arg)
+{
+	struct msg_deferred	*d = arg;
+	int			 rc = msg_nng_err(nng_aio_result(d->aio));
+
+	if (rc != 0)
+		nng_msg_free(nng_aio_get_msg(d->aio));
+	deferred_end(d, rc);
+}
+
+/*
+ * deferred_end counts a deferred answer in the metrics, closes its
+ * context and frees d.
+ */
+static void
+deferred_end(struct msg_deferred *d, int rc)
+{
+	struct msg_server	*srv = d->srv;
+
+	metrics_nng(METRICS_SIDE_SERVER, d->req_type, rc != 0 || d->failed,
+	    metrics_now() - d->t0);
+	if (d->aio != NULL)
+		nng_aio_reap(d->aio);
+	nng_ctx_close(d->ctx);
+	free(d);
+	atomic_fetch_sub(&srv->deferred, 1);
+}
+
+/*
+ * deferred_send sends out (or nothing) on d's context without waiting:
+ * the thread answering many requests at once (a batch of triggers)
+ * never waits for a send, and the send's completion frees d.
+ */
 static int
 deferred_send(struct msg_deferred *d, nng_msg *out)
 {
-	nng_aio	*aio = NULL;
-	int	 rc = ORK_ENOMEM;
-
-	if (out != NULL && nng_aio_alloc(&aio, NULL, NULL) == 0) {
-		nng_aio_set_msg(aio, out);
-		nng_ctx_send(d->ctx, aio);
-		nng_aio_wait(aio);
-		rc = msg_nng_err(nng_aio_result(aio));
-		if (rc != 0)
-			nng_msg_free(out);
-		nng_aio_free(aio);
-	} else if (out != NULL) {
-		nng_msg_free(out);
+	if (out == NULL) {
+		deferred_end(d, ORK_ENOMEM);
+		return ORK_ENOMEM;
 	}
-	nng_ctx_close(d->ctx);
-	atomic_fetch_sub(&d->srv->deferred, 1);
-	free(d);
-	return rc;
+	if (nng_aio_alloc(&d->aio, deferred_done, d) != 0) {
+		d->aio = NULL;
+		nng_msg_free(out);
+		deferred_end(d, ORK_ENOMEM);
+		return ORK_ENOMEM;
+	}
+	nng_aio_set_msg(d->aio, out);
+	nng_ctx_send(d->ctx, d->aio);
+	return 0;
 }
 
 int
@@ -541,17 +577,12 @@ msg_deferred_reply(struct msg_deferred *d, Ork__MsgType type,
 	nng_msg	*out = NULL;
 	int	 rc;
 
-	Ork__MsgType	 req_type = d->req_type;
-	double		 t0 = d->t0;
-
 	rc = msg_encode(type, body, d->request_id, d->trace_id, NULL, &out);
 	if (rc != 0)
 		log_error("could not encode reply %s: %s", msg_type_name(type),
 		    err_str(rc));
-	rc = deferred_send(d, out);
-	metrics_nng(METRICS_SIDE_SERVER, req_type, rc != 0 ||
-	    type == ORK__MSG_TYPE__MSG_ERROR, metrics_now() - t0);
-	return rc;
+	d->failed = type == ORK__MSG_TYPE__MSG_ERROR;
+	return deferred_send(d, out);
 }
 
 void

@@ -130,7 +130,11 @@ void msg_reply_error(struct msg_reply *rep, Ork__Error__Code code,
 struct msg_deferred;
 struct msg_deferred *msg_reply_defer(struct msg_reply *rep);
 
-/* msg_deferred_reply sends body as the answer and frees d. */
+/*
+ * msg_deferred_reply starts sending body as the answer and returns without
+ * waiting for the send; d is freed when it completes.  Returns an error
+ * only when the answer could not be made (d is freed then too).
+ */
 int msg_deferred_reply(struct msg_deferred *d, Ork__MsgType type,
     const ProtobufCMessage *body);
 
