@@ -69,6 +69,7 @@ static const struct msg_type_info type_table[] = {
 	    D(work_available), "wrk." },
 	{ ORK__MSG_TYPE__MSG_CANCEL_TASK, "CancelTask", D(cancel_task),
 	    "cnl." },
+	{ ORK__MSG_TYPE__MSG_CHANGES, "Changes", D(changes), "chg." },
 };
 #undef D
 

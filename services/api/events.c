@@ -263,8 +263,7 @@ hub_main(void *arg)
 int
 events_start(struct api *a, struct events **out, char *err, size_t errlen)
 {
-	static const Ork__MsgType types[] = { ORK__MSG_TYPE__MSG_RUN_CHANGED,
-	    ORK__MSG_TYPE__MSG_TASK_CHANGED };
+	static const Ork__MsgType types[] = { ORK__MSG_TYPE__MSG_CHANGES };
 	struct events		*ev;
 	pthread_condattr_t	 ca;
 	int			 rc;
@@ -283,7 +282,7 @@ events_start(struct api *a, struct events **out, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ev->changed, &ca);
 	pthread_condattr_destroy(&ca);
-	rc = msg_sub_open(&ev->sub, a->cfg->events, types, 2);
+	rc = msg_sub_open(&ev->sub, a->cfg->events, types, 1);
 	if (rc != 0) {
 		snprintf(err, errlen, "could not subscribe to %s: %s",
 		    a->cfg->events, err_str(rc));

@@ -3,10 +3,11 @@
  *
  * Every state change is a row of the events table, written in the same
  * transaction and followed by a NOTIFY on "ork_events".  One thread per
- * replica LISTENs, reads the new rows and publishes each as RunChanged or
- * TaskChanged (plus WorkAvailable for a task that became ready and
- * CancelTask for one asked to stop), so a subscriber of any replica sees
- * the changes made through every replica.
+ * replica LISTENs, reads the new rows and publishes them as RunChanged and
+ * TaskChanged, up to CHANGES_PER_FRAME of them in one Changes frame (plus
+ * one WorkAvailable for the tasks that became ready; CancelTask for one
+ * asked to stop), so a subscriber of any replica sees the changes made
+ * through every replica.
  *
  * Event ids come from an identity column: a transaction that took a
  * smaller id may commit after one with a larger id.  Ids skipped over are
@@ -51,10 +52,13 @@ struct gap {
 	int64_t	seen_ms;
 };
 
+struct frame;
+
 struct listener {
 	struct orch	*o;
 	PGconn		*conn;
 	int64_t		 last;		/* highest id published */
+	struct frame	*frame;		/* the Changes being filled */
 	struct gap	 gaps[GAP_MAX];
 	int		 ngaps;
 };
@@ -147,8 +151,45 @@ count_row(const struct orch *o, const char *kind, const char *status)
 	}
 }
 
+/* Most changes in one Changes frame (about 130 bytes each). */
+#define CHANGES_PER_FRAME 500
+
+/*
+ * The Changes frame being filled: its entries point into the result of
+ * the read, which outlives the frame.
+ */
+struct frame {
+	Ork__RunChanged		 runs[CHANGES_PER_FRAME];
+	Ork__TaskChanged	 tasks[CHANGES_PER_FRAME];
+	Ork__RunChanged		*run_ptrs[CHANGES_PER_FRAME];
+	Ork__TaskChanged	*task_ptrs[CHANGES_PER_FRAME];
+	size_t			 nruns, ntasks;
+	unsigned		 queued;	/* tasks that became ready */
+};
+
+/* frame_flush publishes what f holds (and the work it made) and empties f. */
 static void
-publish_row(struct listener *l, PGresult *res, int i)
+frame_flush(struct listener *l, struct frame *f)
+{
+	Ork__Changes c = ORK__CHANGES__INIT;
+
+	if (f->nruns + f->ntasks > 0) {
+		c.n_runs = f->nruns;
+		c.runs = f->run_ptrs;
+		c.n_tasks = f->ntasks;
+		c.tasks = f->task_ptrs;
+		(void)msg_publish(l->o->pub, ORK__MSG_TYPE__MSG_CHANGES,
+		    &c.base, NULL);
+	}
+	if (f->queued > 0)
+		events_publish_work(l->o, f->queued);
+	f->nruns = f->ntasks = 0;
+	f->queued = 0;
+}
+
+/* frame_add adds row i of res to f, publishing f first when it is full. */
+static void
+frame_add(struct listener *l, struct frame *f, PGresult *res, int i)
 {
 	const char	*kind = PQgetvalue(res, i, 1);
 	const char	*status = PQgetvalue(res, i, 5);
@@ -156,30 +197,32 @@ publish_row(struct listener *l, PGresult *res, int i)
 	int64_t		 at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
 
 	count_row(l->o, kind, status);
+	if (f->nruns == CHANGES_PER_FRAME || f->ntasks == CHANGES_PER_FRAME)
+		frame_flush(l, f);
 	if (strcmp(kind, "run") == 0) {
-		Ork__RunChanged r = ORK__RUN_CHANGED__INIT;
+		Ork__RunChanged *r = &f->runs[f->nruns];
 
-		r.event_id = id;
-		r.job_id = PQgetvalue(res, i, 2);
-		r.run_id = PQgetvalue(res, i, 3);
-		r.status = (char *)(uintptr_t)status;
-		r.changed_at_us = at;
-		(void)msg_publish(l->o->pub, ORK__MSG_TYPE__MSG_RUN_CHANGED,
-		    &r.base, NULL);
+		ork__run_changed__init(r);
+		r->event_id = id;
+		r->job_id = PQgetvalue(res, i, 2);
+		r->run_id = PQgetvalue(res, i, 3);
+		r->status = (char *)(uintptr_t)status;
+		r->changed_at_us = at;
+		f->run_ptrs[f->nruns++] = r;
 	} else {
-		Ork__TaskChanged t = ORK__TASK_CHANGED__INIT;
+		Ork__TaskChanged *t = &f->tasks[f->ntasks];
 
-		t.event_id = id;
-		t.job_id = PQgetvalue(res, i, 2);
-		t.run_id = PQgetvalue(res, i, 3);
-		t.task_run_id = PQgetvalue(res, i, 4);
-		t.status = (char *)(uintptr_t)status;
-		t.attempt = (uint32_t)strtoul(PQgetvalue(res, i, 6), NULL, 10);
-		t.changed_at_us = at;
-		(void)msg_publish(l->o->pub, ORK__MSG_TYPE__MSG_TASK_CHANGED,
-		    &t.base, NULL);
+		ork__task_changed__init(t);
+		t->event_id = id;
+		t->job_id = PQgetvalue(res, i, 2);
+		t->run_id = PQgetvalue(res, i, 3);
+		t->task_run_id = PQgetvalue(res, i, 4);
+		t->status = (char *)(uintptr_t)status;
+		t->attempt = (uint32_t)strtoul(PQgetvalue(res, i, 6), NULL, 10);
+		t->changed_at_us = at;
+		f->task_ptrs[f->ntasks++] = t;
 		if (strcmp(status, "queued") == 0)
-			events_publish_work(l->o, 1);
+			f->queued++;
 	}
 }
 
@@ -266,6 +309,8 @@ drain(struct listener *l)
 		return rc;
 	}
 	n = PQntuples(res);
+	l->frame->nruns = l->frame->ntasks = 0;
+	l->frame->queued = 0;
 	for (int i = 0; i < n; i++) {
 		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 
@@ -276,8 +321,9 @@ drain(struct listener *l)
 				gap_add(l, g, now);
 			l->last = id;
 		}
-		publish_row(l, res, i);
+		frame_add(l, l->frame, res, i);
 	}
+	frame_flush(l, l->frame);
 	PQclear(res);
 	return n;
 }
@@ -289,8 +335,11 @@ events_thread(void *arg)
 	struct orch	*o = arg;
 	unsigned	 backoff = 250;
 
-	if (l == NULL)
+	if (l == NULL || (l->frame = calloc(1, sizeof(*l->frame))) == NULL) {
+		free(l);
+		log_error("events: out of memory");
 		return NULL;
+	}
 	l->o = o;
 	while (!*o->stop) {
 		struct pollfd	 pfd;
@@ -331,6 +380,7 @@ events_thread(void *arg)
 	}
 	if (l->conn != NULL)
 		PQfinish(l->conn);
+	free(l->frame);
 	free(l);
 	return NULL;
 }

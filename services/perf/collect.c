@@ -318,22 +318,26 @@ expected(const struct perf *p)
 	return n;
 }
 
-/* on_event counts a run change of this measure. */
+/* on_event counts the run changes of this measure in a Changes frame. */
 static void
 on_event(struct perf *p, const struct msg *m)
 {
-	const Ork__RunChanged *rc;
+	const Ork__Changes *c;
 
-	atomic_fetch_add(&p->events_seen, 1);
-	if (m->type != ORK__MSG_TYPE__MSG_RUN_CHANGED || m->body == NULL)
+	if (m->type != ORK__MSG_TYPE__MSG_CHANGES || m->body == NULL)
 		return;
-	rc = (const Ork__RunChanged *)(const void *)m->body;
-	if (rc->job_id == NULL || job_index(p, rc->job_id) < 0)
-		return;
-	if (strcmp(rc->status, "success") == 0 ||
-	    strcmp(rc->status, "failed") == 0 ||
-	    strcmp(rc->status, "cancelled") == 0)
-		atomic_fetch_add(&p->events_final, 1);
+	c = (const Ork__Changes *)(const void *)m->body;
+	atomic_fetch_add(&p->events_seen, (long)c->n_runs);
+	for (size_t i = 0; i < c->n_runs; i++) {
+		const Ork__RunChanged *rc = c->runs[i];
+
+		if (rc->job_id == NULL || job_index(p, rc->job_id) < 0)
+			continue;
+		if (strcmp(rc->status, "success") == 0 ||
+		    strcmp(rc->status, "failed") == 0 ||
+		    strcmp(rc->status, "cancelled") == 0)
+			atomic_fetch_add(&p->events_final, 1);
+	}
 }
 
 static void *
@@ -364,7 +368,7 @@ listen_events(void *arg)
 int
 perf_events_open(struct perf *p)
 {
-	const Ork__MsgType	types[] = { ORK__MSG_TYPE__MSG_RUN_CHANGED };
+	const Ork__MsgType	types[] = { ORK__MSG_TYPE__MSG_CHANGES };
 	int			rc, nrv;
 
 	if (p->cfg.events[0] == '\0')

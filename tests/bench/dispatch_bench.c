@@ -3,8 +3,8 @@
  *
  * One orchestrator and two workers on loopback with the local PostgreSQL.
  * A burst of N runs of one noop task each is triggered through the
- * orchestrator (from several client threads); then a paced load of R
- * runs/s.  Latencies come from the state store's own timestamps: trigger
+ * orchestrator (one TriggerRun per run, ORK_BENCH_CLIENTS of them in
+ * flight); then a paced load of R runs/s.  Latencies come from the state store's own timestamps: trigger
  * (job_runs.created_at) to task start (task_runs.started_at) and to run
  * finished (job_runs.finished_at).
  *
@@ -42,6 +42,7 @@ struct burst {
 	long		 rate;		/* 0: as fast as possible */
 	int64_t		 t0_ms;
 	atomic_long	 errors;
+	Ork__TriggerRun	 m;		/* the request (burst) */
 };
 
 static void *
@@ -82,7 +83,146 @@ client(void *arg)
 	return NULL;
 }
 
-/* trigger sends total runs from nclients threads; returns errors. */
+/*
+ * The burst's load generator keeps nclients TriggerRuns in flight on one
+ * REQ socket, each context sending the next request from the completion
+ * of its last (nng callbacks).  Blocking client threads, one request
+ * each, spent more of the two cores than the orchestrator did, and the
+ * system under test runs on the same two cores.
+ */
+struct slot {
+	struct burst	*b;
+	nng_ctx		 ctx;
+	nng_aio		*aio;
+	int		 sending;
+};
+
+struct inflight {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 idle;
+	int		 active;
+};
+
+static void slot_next(struct slot *s);
+
+static struct inflight	*burst_inflight;
+
+static void
+slot_done(void *arg)
+{
+	struct slot	*s = arg;
+	int		 rv = nng_aio_result(s->aio);
+
+	if (s->sending) {
+		s->sending = 0;
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			atomic_fetch_add(&s->b->errors, 1);
+			slot_next(s);
+			return;
+		}
+		nng_ctx_recv(s->ctx, s->aio);
+		return;
+	}
+	if (rv != 0) {
+		atomic_fetch_add(&s->b->errors, 1);
+	} else {
+		nng_msg			*rep = nng_aio_get_msg(s->aio);
+		struct msg		 m;
+		Ork__Error__Code	 code;
+		char			 why[256];
+
+		if (msg_decode(nng_msg_body(rep), nng_msg_len(rep), &m, &code,
+		    why, sizeof(why)) != 0)
+			atomic_fetch_add(&s->b->errors, 1);
+		else {
+			if (m.type != ORK__MSG_TYPE__MSG_TRIGGER_RUN_REPLY)
+				atomic_fetch_add(&s->b->errors, 1);
+			msg_release(&m);
+		}
+		nng_msg_free(rep);
+	}
+	slot_next(s);
+}
+
+/* slot_next sends the burst's next request on s, or retires s. */
+static void
+slot_next(struct slot *s)
+{
+	struct burst	*b = s->b;
+	long		 i = atomic_fetch_add(&b->next, 1);
+	nng_msg		*req;
+
+	if (i < b->total && msg_encode(ORK__MSG_TYPE__MSG_TRIGGER_RUN,
+	    &b->m.base, (uint64_t)i + 1, NULL, NULL, &req) == 0) {
+		s->sending = 1;
+		nng_aio_set_msg(s->aio, req);
+		nng_ctx_send(s->ctx, s->aio);
+		return;
+	}
+	if (i < b->total)
+		atomic_fetch_add(&b->errors, 1);
+	pthread_mutex_lock(&burst_inflight->lock);
+	if (--burst_inflight->active == 0)
+		pthread_cond_signal(&burst_inflight->idle);
+	pthread_mutex_unlock(&burst_inflight->lock);
+}
+
+/* burst_async sends b's runs with nslots requests in flight. */
+static void
+burst_async(struct burst *b, int nslots)
+{
+	struct inflight	 inf;
+	struct slot	 slots[64];
+	nng_socket	 sock;
+	int		 n = 0;
+
+	if (msg_req_open(&sock, b->control, 5000) != 0) {
+		atomic_fetch_add(&b->errors, b->total);
+		return;
+	}
+	pthread_mutex_init(&inf.lock, NULL);
+	pthread_cond_init(&inf.idle, NULL);
+	inf.active = 0;
+	burst_inflight = &inf;
+	for (int i = 0; i < nslots; i++) {
+		slots[n].b = b;
+		slots[n].sending = 0;
+		if (nng_ctx_open(&slots[n].ctx, sock) != 0)
+			break;
+		if (nng_aio_alloc(&slots[n].aio, slot_done, &slots[n]) != 0) {
+			nng_ctx_close(slots[n].ctx);
+			break;
+		}
+		nng_aio_set_timeout(slots[n].aio, 10000);
+		n++;
+	}
+	if (n == 0)
+		atomic_fetch_add(&b->errors, b->total);
+	pthread_mutex_lock(&inf.lock);
+	inf.active = n;
+	pthread_mutex_unlock(&inf.lock);
+	for (int i = 0; i < n; i++)
+		slot_next(&slots[i]);
+	pthread_mutex_lock(&inf.lock);
+	while (inf.active > 0)
+		pthread_cond_wait(&inf.idle, &inf.lock);
+	pthread_mutex_unlock(&inf.lock);
+	for (int i = 0; i < n; i++) {
+		nng_aio_free(slots[i].aio);
+		nng_ctx_close(slots[i].ctx);
+	}
+	nng_close(sock);
+	burst_inflight = NULL;
+	pthread_cond_destroy(&inf.idle);
+	pthread_mutex_destroy(&inf.lock);
+}
+
+/*
+ * trigger sends total runs: as fast as they are answered with nclients
+ * in flight, or paced at rate runs/s from nclients threads; returns
+ * errors.
+ */
 static long
 trigger(const char *control, const char *job, long total, long rate,
     int nclients)
@@ -96,6 +236,13 @@ trigger(const char *control, const char *job, long total, long rate,
 	b.total = total;
 	b.rate = rate;
 	b.t0_ms = util_mono_ms();
+	ork__trigger_run__init(&b.m);
+	b.m.job_id = (char *)(uintptr_t)job;
+	b.m.triggered_by = (char *)(uintptr_t)"manual";
+	if (rate == 0) {
+		burst_async(&b, nclients);
+		return atomic_load(&b.errors);
+	}
 	for (int i = 0; i < nclients; i++)
 		pthread_create(&th[i], NULL, client, &b);
 	for (int i = 0; i < nclients; i++)

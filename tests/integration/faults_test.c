@@ -335,7 +335,7 @@ test_sigterm_hands_back_after_grace(void **state)
 static void
 test_replicas_republish_each_others_changes(void **state)
 {
-	static const Ork__MsgType kinds[] = { ORK__MSG_TYPE__MSG_RUN_CHANGED };
+	static const Ork__MsgType kinds[] = { ORK__MSG_TYPE__MSG_CHANGES };
 	static struct h_orch	 o1, o2;
 	char			 db[H_URL_MAX], job[40], run[40];
 	const char		*exs[1] = { "{\"type\": \"noop\"}" };
@@ -357,10 +357,12 @@ test_replicas_republish_each_others_changes(void **state)
 	h_job_create(c, "seen everywhere", exs, 1, 1, 0, 100, job);
 	h_trigger(o1.control_url, job, run);
 	while (!seen && msg_sub_recv(sub, 5000, &m) == 0) {
-		Ork__RunChanged *rc = (Ork__RunChanged *)m.body;
+		Ork__Changes *ch = (Ork__Changes *)m.body;
 
-		seen = strcmp(rc->run_id, run) == 0 &&
-		    strcmp(rc->status, "queued") == 0 && rc->event_id > 0;
+		for (size_t i = 0; i < ch->n_runs; i++)
+			seen |= strcmp(ch->runs[i]->run_id, run) == 0 &&
+			    strcmp(ch->runs[i]->status, "queued") == 0 &&
+			    ch->runs[i]->event_id > 0;
 		msg_release(&m);
 	}
 	assert_true(seen);

@@ -30,6 +30,7 @@ static const Ork__MsgType sample_types[] = {
 	ORK__MSG_TYPE__MSG_PING, ORK__MSG_TYPE__MSG_PING_REPLY,
 	ORK__MSG_TYPE__MSG_RUN_CHANGED, ORK__MSG_TYPE__MSG_TASK_CHANGED,
 	ORK__MSG_TYPE__MSG_WORK_AVAILABLE, ORK__MSG_TYPE__MSG_CANCEL_TASK,
+	ORK__MSG_TYPE__MSG_CHANGES,
 };
 #define SAMPLE_NTYPES (sizeof(sample_types) / sizeof(sample_types[0]))
 
