@@ -10,7 +10,7 @@
  * this task run, load nothing and report its rows.  An incremental load
  * reads its cursor's mark from _ork_cursors.  Otherwise create the
  * table when missing (typed by schema.c, the primary key when given; a
- * column widened later is altered between two appenders), for replace
+ * column widened later is altered between two writers), for replace
  * delete the old rows, append every batch (into a temporary table for
  * merge, then upsert from it), insert the ledger row with the mark, set
  * the cursor's mark, COMMIT.
@@ -23,19 +23,20 @@
  * INSERT INTO t SELECT * FROM _ork_feed(), a table function handing out
  * the queued chunks (at most DK_QUEUE_CHUNKS wait) to DuckDB's threads,
  * which write and compress the rows side by side, in no particular
- * order, as its own readers do.  A chunk with a value this parser
- * refuses goes through the appender, which casts it from text.  Merge
- * keeps the order of the rows (the last of a key wins): its thread
- * appends the chunks to the staging table in turn.  Every other use of
- * the connection first ends the writing (writer_drain).
+ * order (the connection turns preserve_insertion_order off).  A chunk
+ * with a value this parser refuses goes through the appender, which
+ * casts it from text.  Merge keeps the order of the rows (the last of a
+ * key wins): its thread appends the chunks to the staging table in
+ * turn.  Every other use of the connection first ends the writing
+ * (writer_drain).
  * DuckDB writes nothing of a transaction to its WAL before the commit, so
  * a crash leaves either none of the rows or all of them with the ledger
  * row.  A DuckDB file is opened by one process at a time: two tasks
  * loading into the same file wait for each other only as far as DuckDB's
  * file lock refuses the second (it fails and is retried).
  *
- * Identifiers are quoted by plugin_quote_ident; values are appended or
- * bound, never written into SQL.
+ * Identifiers are quoted by plugin_quote_ident; values travel in data
+ * chunks or are bound, never written into SQL.
  */
 #include <math.h>
 #include <pthread.h>
@@ -57,7 +58,7 @@
 #define DK_QUEUE_CHUNKS	8
 #define DK_NUM_MAX	64	/* bytes of a number parsed here */
 
-/* The thread that appends chunks, and the chunks waiting for it. */
+/* The thread that writes the chunks, and the chunks waiting for it. */
 struct dk_writer {
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
