@@ -96,7 +96,7 @@ CREATE TABLE job_runs (
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	CHECK (finished_at IS NULL OR status IN ('success', 'failed',
 	    'cancelled', 'skipped'))
-) WITH (fillfactor = 80);
+) WITH (fillfactor = 50);
 -- One scheduled run per cron slot, whichever orchestrator fires it.  A
 -- backfill with rerun may add runs of a slot that has one already.
 CREATE UNIQUE INDEX job_runs_job_id_scheduled_for_key ON job_runs
@@ -110,7 +110,9 @@ CREATE INDEX idx_job_runs_job_id ON job_runs (job_id, created_at DESC, run_id DE
 CREATE INDEX idx_job_runs_created ON job_runs (created_at DESC, run_id DESC);
 -- No index reads status: a run's status changes stay heap-only (HOT)
 -- updates that touch no index; the room left on each page (fillfactor)
--- is for them.  Active runs of a job are found through idx_job_runs_job_id.
+-- is for them: half of each page, as a run is updated twice (running,
+-- then its end) while its versions may still be visible to a snapshot.
+-- Active runs of a job are found through idx_job_runs_job_id.
 
 -- The unfinished runs of cron slots (scheduled and backfill runs): those
 -- holding one of their job's max_active_runs places (waiting = false) and
@@ -189,7 +191,7 @@ CREATE TABLE task_attempts (
 	started_at	timestamptz NOT NULL DEFAULT now(),
 	finished_at	timestamptz,
 	PRIMARY KEY (task_run_id, attempt)
-);
+) WITH (fillfactor = 70);	-- room for the update that ends the attempt
 
 CREATE TABLE task_logs (
 	log_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -270,10 +272,7 @@ CREATE TABLE events (
 -- locked by primary key first and their status tested afterwards: a test
 -- on status lets the planner pick the partial index of running tasks,
 -- which under load is mostly entries of tasks that finished since, as
--- bitmap scans never mark index entries dead.)  The functions that take
--- batches plan with random_page_cost 1.1: the rows they touch are
--- recent and cached, and at PostgreSQL's default of 4 a batch of a few
--- hundred ids is planned as a sequential scan of a young table.  Each function is one round trip for the orchestrator; each
+-- bitmap scans never mark index entries dead.)  Each function is one round trip for the orchestrator; each
 -- records the changes in events and notifies the other replicas.
 -- ---------------------------------------------------------------------
 
@@ -346,7 +345,7 @@ CREATE FUNCTION ork_trigger(p_jobs uuid[], p_by text[], p_params jsonb[],
     p_wait boolean[] DEFAULT NULL)
 RETURNS TABLE (o_i integer, o_run_id uuid, o_status text, o_created boolean,
     o_error text)
-LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	r record;
@@ -525,7 +524,7 @@ CREATE FUNCTION ork_fire(p_jobs uuid[], p_slots timestamptz[], p_by text,
     p_rerun boolean)
 RETURNS TABLE (o_created integer, o_waiting integer, o_skipped integer,
     o_existing integer, o_errors text[])
-LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	v_total integer := coalesce(array_length(p_slots, 1), 0);
@@ -646,7 +645,7 @@ RETURNS TABLE (o_task_run_id uuid, o_run_id uuid, o_job_id uuid,
     o_timeout integer, o_lease_expires_at timestamptz,
     o_run_created_at timestamptz, o_trace_id text, o_task_order integer,
     o_cursor_epoch integer)
-LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
 	RETURN QUERY
@@ -708,7 +707,7 @@ $$;
 CREATE FUNCTION ork_heartbeat(p_worker text, p_ids uuid[],
     p_attempts integer[], p_lease_ms integer)
 RETURNS TABLE (o_task_run_id uuid, o_attempt integer, o_verdict text)
-LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
 	UPDATE workers SET last_heartbeat_at = now(),
@@ -831,7 +830,7 @@ CREATE FUNCTION ork_report(p_worker text, p_ids uuid[], p_attempts integer[],
     p_outcomes text[], p_errors text[], p_rows bigint[])
 RETURNS TABLE (o_i integer, o_task_run_id uuid, o_accepted boolean,
     o_recorded text, o_queued_next boolean)
-LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	t task_runs;
@@ -1181,13 +1180,16 @@ $$;
 -- The planner takes a CTE or an unnested array for one row and would join
 -- batches of hundreds by nested loops, comparing every row with every
 -- other.  Each table in these statements is reached through an index on
--- "= ANY (...)"; hash joins then keep a batch linear in its size.
+-- "= ANY (...)"; hash joins then keep a batch linear in its size.  And no
+-- sequential scans: a plan is cached for the session, and one made while
+-- a table was young (a new install; statistics come a minute later)
+-- would read the whole table on every call once it has grown.
 ALTER FUNCTION ork_trigger(uuid[], text[], jsonb[], text[], timestamptz[],
     text[], boolean[])
-    SET enable_nestloop = off;
+    SET enable_nestloop = off SET enable_seqscan = off;
 ALTER FUNCTION ork_lease(text, text[], integer, integer)
-    SET enable_nestloop = off;
+    SET enable_nestloop = off SET enable_seqscan = off;
 ALTER FUNCTION ork_heartbeat(text, uuid[], integer[], integer)
-    SET enable_nestloop = off;
+    SET enable_nestloop = off SET enable_seqscan = off;
 ALTER FUNCTION ork_report(text, uuid[], integer[], text[], text[], bigint[])
-    SET enable_nestloop = off;
+    SET enable_nestloop = off SET enable_seqscan = off;

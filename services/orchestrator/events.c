@@ -100,11 +100,11 @@ listener_connect(struct listener *l)
 		return ORK_ECONN;
 	}
 	/*
-	 * The rows read are the newest and cached; at the default cost of
-	 * a random page a young events table is read whole instead of
-	 * through its key (as the state machine's functions, 0001_init.sql).
+	 * Events are read by key only.  A young table (no statistics yet)
+	 * would otherwise be read whole on every wake (as the state
+	 * machine's functions, 0001_init.sql).
 	 */
-	if (db_exec(l->conn, "SET random_page_cost = 1.1", err,
+	if (db_exec(l->conn, "SET enable_seqscan = off", err,
 	    sizeof(err)) != 0 ||
 	    db_exec(l->conn, "LISTEN ork_events", err, sizeof(err)) != 0) {
 		log_warn("events: could not listen: %s", err);
