@@ -493,6 +493,31 @@ bad_row(struct csv_src *s, struct task_ctx *ctx, const char *msg)
 }
 
 /*
+ * plain_ascii says whether n bytes are ASCII without a NUL, and so UTF-8
+ * in any split into fields; eight bytes at a time.
+ */
+static int
+plain_ascii(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		/* no high bit; then adding 0x7f sets it unless 0 */
+		if ((w & 0x8080808080808080ULL) != 0 ||
+		    ((w + 0x7f7f7f7f7f7f7f7fULL) & 0x8080808080808080ULL) !=
+		    0x8080808080808080ULL)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (s[i] == 0 || (s[i] & 0x80) != 0)
+			return 0;
+	return 1;
+}
+
+/*
  * fill_batch parses records into b until it is full (1) or the input
  * ends (0), or fails with a message in ctx->error; on the reading
  * thread.
@@ -502,7 +527,7 @@ fill_batch(struct csv_src *s, struct task_ctx *ctx, struct batch *b)
 {
 	struct csv_record	 r;
 	char			 msg[300];
-	int			 rc;
+	int			 rc, ascii;
 
 	while (!batch_full(b)) {
 		rc = csv_next(s->reader, &r);
@@ -534,10 +559,13 @@ fill_batch(struct csv_src *s, struct task_ctx *ctx, struct batch *b)
 				return rc;
 			continue;
 		}
+		ascii = plain_ascii(r.data, r.off[r.nfields - 1] +
+		    r.len[r.nfields - 1]);
 		for (size_t i = 0; i < r.nfields; i++) {
 			const char *v = r.data + r.off[i];
 
-			if (!r.null[i] && !plugin_utf8_valid(v, r.len[i])) {
+			if (!ascii && !r.null[i] &&
+			    !plugin_utf8_valid(v, r.len[i])) {
 				batch_drop_row(b);
 				snprintf(msg, sizeof(msg), "line %llu: field %zu "
 				    "is not UTF-8", (unsigned long long)r.line,

@@ -904,13 +904,40 @@ to_int64(const char *v, size_t len, int64_t *out)
 	return 0;
 }
 
-/* to_double reads what schema_fits takes for a double (not too long). */
+/*
+ * to_double reads what schema_fits takes for a double (not too long).
+ * [+-]digits[.digits] of at most 15 digits is one exact integer divided
+ * by an exact power of ten, which IEEE rounds as strtod would.
+ */
 static int
 to_double(const char *v, size_t len, double *out)
 {
-	char	buf[DK_NUM_MAX];
-	char	*end;
+	static const double	 p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	char			 buf[DK_NUM_MAX];
+	char			*end;
+	int64_t			 m = 0;
+	size_t			 i = 0, ndigits = 0, frac = 0;
+	int			 neg = 0, dot = 0;
 
+	if (len > 0 && (v[0] == '+' || v[0] == '-'))
+		neg = v[i++] == '-';
+	for (; i < len && ndigits <= 15; i++) {
+		if (v[i] >= '0' && v[i] <= '9') {
+			m = m * 10 + (v[i] - '0');
+			ndigits++;
+			frac += dot;
+		} else if (v[i] == '.' && !dot)
+			dot = 1;
+		else
+			break;
+	}
+	if (i == len && ndigits > 0 && ndigits <= 15) {
+		*out = (double)m / p10[frac];
+		if (neg)
+			*out = -*out;
+		return 0;
+	}
 	if (len >= sizeof(buf) || !schema_fits(SCHEMA_DOUBLE, v, len))
 		return ORK_EINVAL;
 	memcpy(buf, v, len);
@@ -933,11 +960,13 @@ put_column(duckdb_vector vec, duckdb_type t, const struct batch *b,
 	uint64_t	*valid = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t		 len;
-		const char	*v = batch_value(b, from + i, col, &len);
-		int64_t		 us;
+		const struct batch_cell	*c = &b->cells[(from + i) * b->ncols +
+		    col];
+		const char		*v = c->len == 0 ? "" : b->bytes + c->off;
+		size_t			 len = c->len;
+		int64_t			 us;
 
-		if (v == NULL) {
+		if (c->null) {
 			if (valid == NULL) {
 				duckdb_vector_ensure_validity_writable(vec);
 				valid = duckdb_vector_get_validity(vec);
