@@ -404,7 +404,7 @@ bench(void **state)
 	const char		*noop[1] = { "{\"type\": \"noop\"}" };
 	const char		*orch_extra[] = { "--log-level=info",
 	    "--lease-ms=15000", "--heartbeat-ms=3000", "--reap-interval-ms=500",
-	    "--orchestrator-threads=64", NULL };
+	    NULL };
 	char			 wslots[64], db[H_URL_MAX], qdb[H_URL_MAX];
 	char			 job1[40], job2[40];
 	const char		*worker_extra[] = { wslots, "--log-level=info",
