@@ -40,7 +40,12 @@ struct csv {
 	unsigned char	*null;
 	size_t		 nfields, fields_cap;
 	char		 error[CSV_ERROR_MAX];
+	/* per byte: SPECIAL_PLAIN and SPECIAL_QUOTED, where a run stops */
+	unsigned char	 special[256];
 };
+
+#define SPECIAL_PLAIN	1	/* the delimiter, CR, LF */
+#define SPECIAL_QUOTED	2	/* the quote, the escape, LF */
 
 struct csv *
 csv_new(const struct csv_options *o, csv_read_fn fn, void *arg)
@@ -68,6 +73,11 @@ csv_new(const struct csv_options *o, csv_read_fn fn, void *arg)
 		free(c);
 		return NULL;
 	}
+	c->special[(unsigned char)c->o.delimiter] |= SPECIAL_PLAIN;
+	c->special['\r'] |= SPECIAL_PLAIN;
+	c->special['\n'] |= SPECIAL_PLAIN | SPECIAL_QUOTED;
+	c->special[(unsigned char)c->o.quote] |= SPECIAL_QUOTED;
+	c->special[(unsigned char)c->o.escape] |= SPECIAL_QUOTED;
 	c->read = fn;
 	c->arg = arg;
 	c->line = 1;
@@ -216,17 +226,11 @@ add_run(struct csv *c, int quoted)
 {
 	const char	*p = c->in + c->in_pos, *q = p;
 	const char	*end = c->in + c->in_len;
+	unsigned char	 stop = quoted ? SPECIAL_QUOTED : SPECIAL_PLAIN;
 	size_t		 n;
 
-	if (quoted) {
-		while (q < end && *q != c->o.quote && *q != c->o.escape &&
-		    *q != '\n')
-			q++;
-	} else {
-		while (q < end && *q != c->o.delimiter && *q != '\n' &&
-		    *q != '\r')
-			q++;
-	}
+	while (q < end && (c->special[(unsigned char)*q] & stop) == 0)
+		q++;
 	n = (size_t)(q - p);
 	if (n > c->o.record_max - c->rec_len)
 		n = c->o.record_max - c->rec_len;
