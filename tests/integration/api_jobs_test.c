@@ -523,6 +523,11 @@ test_put_patch_delete(void **state)
 	snprintf(sql, sizeof(sql), "UPDATE job_runs SET status = 'failed', "
 	    "finished_at = now() WHERE job_id = '%s'", id);
 	api_sql(c, sql);
+	snprintf(sql, sizeof(sql), "INSERT INTO task_runs (run_id, job_id, "
+	    "task_order, kind, extractor_config, status) SELECT run_id, "
+	    "job_id, 1, 'noop', '{}', 'failed' FROM job_runs WHERE job_id = "
+	    "'%s'", id);
+	api_sql(c, sql);
 	assert_int_equal(api_call(&s, "DELETE", path, s.admin, NULL, &r), 204);
 	api_resp_free(&r);
 	api_call(&s, "GET", path, s.admin, NULL, &r);
@@ -533,6 +538,12 @@ test_put_patch_delete(void **state)
 	api_resp_free(&r);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM task_definitions "
 	    "WHERE job_id = '%s'", id);
+	h_db_value(c, sql, val, sizeof(val));
+	assert_string_equal(val, "0");
+	/* the job's runs and task runs went with it */
+	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM job_runs "
+	    "WHERE job_id = '%s') + (SELECT count(*) FROM task_runs WHERE "
+	    "job_id = '%s')", id, id);
 	h_db_value(c, sql, val, sizeof(val));
 	assert_string_equal(val, "0");
 	free(id);
