@@ -874,7 +874,7 @@ test_types_postgres(void **state)
 	assert_string_equal(v, "1");
 }
 
-/* The same rules into DuckDB (the appender casts text to the types). */
+/* The same rules into DuckDB (DuckDB casts what the loader does not parse). */
 static void
 test_types_duckdb(void **state)
 {
@@ -932,6 +932,36 @@ test_types_duckdb(void **state)
 	duck_value(duck, "SELECT epoch(\"at\") FROM widened WHERE id = 5002",
 	    v, sizeof(v));
 	assert_string_equal(v, "1767222000.0");
+	/* append widens as merge does (between two INSERTs of the chunks) */
+	typed_csv(path, 5000, "5001,1.5,1,true,2026-01-01T00:00:00Z,a,b\n"
+	    "5002,lots,1,true,2026-01-01T00:00:00+01:00,a,b\n");
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"widened_append\"}", duck);
+	job_create("duck types widened append", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT count(*) || ':' || max(qty) FILTER (WHERE "
+	    "id > 5000) || ':' || epoch(max(\"at\") FILTER (WHERE id = 5002)) "
+	    "|| ':' || sum(price) FROM widened_append", v, sizeof(v));
+	assert_string_equal(v, "5002:lots:1767222000.0:12503752.0");
+	/*
+	 * a table that exists keeps its types: a value the loader does not
+	 * parse ("yes" for a boolean) goes as text and DuckDB casts it, as
+	 * it does for a type the loader does not parse (DECIMAL, INTEGER)
+	 */
+	duck_value(duck, "CREATE TABLE kept (id INTEGER, qty VARCHAR, price "
+	    "DECIMAL(10, 2), ok BOOLEAN, \"at\" TIMESTAMPTZ, note VARCHAR, "
+	    "code VARCHAR); SELECT 1", v, sizeof(v));
+	typed_csv(path, 3, "4,8,4.25,yes,2026-01-02 03:04:05+02,n4,x\n");
+	snprintf(lo, sizeof(lo), "{\"type\": \"duckdb\", \"db_path\": \"%s\", "
+	    "\"table_name\": \"kept\"}", duck);
+	job_create("duck types kept", ex, lo, 1, job);
+	run_job(job, run, st, sizeof(st), 30000);
+	assert_string_equal(st, "success");
+	duck_value(duck, "SELECT count(*) FILTER (WHERE ok) || ':' || "
+	    "sum(price) || ':' || sum(id) || ':' || epoch(max(\"at\") FILTER "
+	    "(WHERE id = 4)) FROM kept", v, sizeof(v));
+	assert_string_equal(v, "3:11.00:10:1767315845.0");
 }
 
 /* inc_csv writes rows "id,seq,v" from a list of triples. */
