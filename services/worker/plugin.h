@@ -133,6 +133,12 @@ void	schema_free(struct schema *s);
 /* schema_fits says whether a value (NULL fits) loads into a type. */
 int	schema_fits(enum schema_type type, const char *v, size_t len);
 
+/*
+ * schema_parse_double reads a number (digits, one dot, an exponent; at
+ * most 63 bytes): 0 when it is finite, else ORK_EINVAL.
+ */
+int	schema_parse_double(const char *v, size_t len, double *out);
+
 /* schema_widened is the type an inferred column widens to for v. */
 enum schema_type schema_widened(enum schema_type type, const char *v,
 	    size_t len);

@@ -38,7 +38,6 @@
  * Identifiers are quoted by plugin_quote_ident; values travel in data
  * chunks or are bound, never written into SQL.
  */
-#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,7 +55,6 @@
 #define DK_SQL_MAX	(1024 * 1024)
 #define DK_QUOTED_MAX	(2 * PLUGIN_COLUMN_NAME_MAX + 3)
 #define DK_QUEUE_CHUNKS	8
-#define DK_NUM_MAX	64	/* bytes of a number parsed here */
 
 /* The thread that writes the chunks, and the chunks waiting for it. */
 struct dk_writer {
@@ -914,8 +912,6 @@ to_double(const char *v, size_t len, double *out)
 {
 	static const double	 p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
 	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-	char			 buf[DK_NUM_MAX];
-	char			*end;
 	int64_t			 m = 0;
 	size_t			 i = 0, ndigits = 0, frac = 0;
 	int			 neg = 0, dot = 0;
@@ -938,14 +934,7 @@ to_double(const char *v, size_t len, double *out)
 			*out = -*out;
 		return 0;
 	}
-	if (len >= sizeof(buf) || !schema_fits(SCHEMA_DOUBLE, v, len))
-		return ORK_EINVAL;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	*out = strtod(buf, &end);
-	if (*end != '\0' || !isfinite(*out))
-		return ORK_EINVAL;
-	return 0;
+	return schema_parse_double(v, len, out);
 }
 
 /*

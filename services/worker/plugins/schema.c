@@ -102,9 +102,8 @@ num_syntax(const char *v, size_t len)
 	return i == len;
 }
 
-/* parse_double reads a number of num_syntax; 0 when it is finite. */
-static int
-parse_double(const char *v, size_t len, double *out)
+int
+schema_parse_double(const char *v, size_t len, double *out)
 {
 	char	buf[NUM_TEXT_MAX];
 	char	*end;
@@ -131,7 +130,7 @@ fits_double(const char *v, size_t len)
 	if (len < 300 && memchr(v, 'e', len) == NULL &&
 	    memchr(v, 'E', len) == NULL)
 		return num_syntax(v, len);
-	return parse_double(v, len, &d) == 0;
+	return schema_parse_double(v, len, &d) == 0;
 }
 
 static int
@@ -472,7 +471,8 @@ plugin_cursor_cmp(const char *a, size_t alen, const char *b, size_t blen)
 		r = r < 0 ? -1 : r > 0;
 		return na ? -r : r;
 	}
-	if (parse_double(a, alen, &x) == 0 && parse_double(b, blen, &y) == 0)
+	if (schema_parse_double(a, alen, &x) == 0 &&
+	    schema_parse_double(b, blen, &y) == 0)
 		return x < y ? -1 : x > y;
 	if (parse_time(a, alen, &ta, &t, &z) == 0 &&
 	    parse_time(b, blen, &tb, &t, &z) == 0)
