@@ -194,23 +194,39 @@ skip_bom(struct csv *c)
 		c->in_pos += 3;
 }
 
+/*
+ * rec_room makes room in the record for n more bytes (rec_len + n is at
+ * most record_max): the buffer doubles from 1 KiB, up to record_max.
+ */
+static int
+rec_room(struct csv *c, size_t n)
+{
+	size_t	 cap = c->rec_cap == 0 ? 1024 : c->rec_cap;
+	char	*r;
+
+	if (c->rec_len + n <= c->rec_cap)
+		return 0;
+	while (cap < c->rec_len + n)
+		cap *= 2;
+	if (cap > c->o.record_max)
+		cap = c->o.record_max;
+	r = realloc(c->rec, cap);
+	if (r == NULL)
+		return ORK_ENOMEM;
+	c->rec = r;
+	c->rec_cap = cap;
+	return 0;
+}
+
 static int
 add_byte(struct csv *c, char ch)
 {
+	int rc;
+
 	if (c->rec_len >= c->o.record_max)
 		return ORK_ETOOBIG;
-	if (c->rec_len == c->rec_cap) {
-		size_t	 cap = c->rec_cap == 0 ? 1024 : c->rec_cap * 2;
-		char	*p;
-
-		if (cap > c->o.record_max)
-			cap = c->o.record_max;
-		p = realloc(c->rec, cap);
-		if (p == NULL)
-			return ORK_ENOMEM;
-		c->rec = p;
-		c->rec_cap = cap;
-	}
+	if ((rc = rec_room(c, 1)) != 0)
+		return rc;
 	c->rec[c->rec_len++] = ch;
 	return 0;
 }
@@ -228,6 +244,7 @@ add_run(struct csv *c, int quoted)
 	const char	*end = c->in + c->in_len;
 	unsigned char	 stop = quoted ? SPECIAL_QUOTED : SPECIAL_PLAIN;
 	size_t		 n;
+	int		 rc;
 
 	while (q < end && (c->special[(unsigned char)*q] & stop) == 0)
 		q++;
@@ -236,20 +253,8 @@ add_run(struct csv *c, int quoted)
 		n = c->o.record_max - c->rec_len;
 	if (n == 0)
 		return 0;
-	if (c->rec_len + n > c->rec_cap) {
-		size_t	 cap = c->rec_cap == 0 ? 1024 : c->rec_cap;
-		char	*r;
-
-		while (cap < c->rec_len + n)
-			cap *= 2;
-		if (cap > c->o.record_max)
-			cap = c->o.record_max;
-		r = realloc(c->rec, cap);
-		if (r == NULL)
-			return ORK_ENOMEM;
-		c->rec = r;
-		c->rec_cap = cap;
-	}
+	if ((rc = rec_room(c, n)) != 0)
+		return rc;
 	memcpy(c->rec + c->rec_len, p, n);
 	c->rec_len += n;
 	c->in_pos += n;
