@@ -309,8 +309,6 @@ drain(struct listener *l)
 		return rc;
 	}
 	n = PQntuples(res);
-	l->frame->nruns = l->frame->ntasks = 0;
-	l->frame->queued = 0;
 	for (int i = 0; i < n; i++) {
 		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 

@@ -90,22 +90,21 @@ client(void *arg)
  * each, spent more of the two cores than the orchestrator did, and the
  * system under test runs on the same two cores.
  */
+struct inflight {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 idle;
+	int		 active;	/* slots still sending */
+};
+
 struct slot {
 	struct burst	*b;
+	struct inflight	*inf;
 	nng_ctx		 ctx;
 	nng_aio		*aio;
 	int		 sending;
 };
 
-struct inflight {
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 idle;
-	int		 active;
-};
-
 static void slot_next(struct slot *s);
-
-static struct inflight	*burst_inflight;
 
 static void
 slot_done(void *arg)
@@ -162,10 +161,10 @@ slot_next(struct slot *s)
 	}
 	if (i < b->total)
 		atomic_fetch_add(&b->errors, 1);
-	pthread_mutex_lock(&burst_inflight->lock);
-	if (--burst_inflight->active == 0)
-		pthread_cond_signal(&burst_inflight->idle);
-	pthread_mutex_unlock(&burst_inflight->lock);
+	pthread_mutex_lock(&s->inf->lock);
+	if (--s->inf->active == 0)
+		pthread_cond_signal(&s->inf->idle);
+	pthread_mutex_unlock(&s->inf->lock);
 }
 
 /* burst_async sends b's runs with nslots requests in flight. */
@@ -184,9 +183,9 @@ burst_async(struct burst *b, int nslots)
 	pthread_mutex_init(&inf.lock, NULL);
 	pthread_cond_init(&inf.idle, NULL);
 	inf.active = 0;
-	burst_inflight = &inf;
 	for (int i = 0; i < nslots; i++) {
 		slots[n].b = b;
+		slots[n].inf = &inf;
 		slots[n].sending = 0;
 		if (nng_ctx_open(&slots[n].ctx, sock) != 0)
 			break;
@@ -213,7 +212,6 @@ burst_async(struct burst *b, int nslots)
 		nng_ctx_close(slots[i].ctx);
 	}
 	nng_close(sock);
-	burst_inflight = NULL;
 	pthread_cond_destroy(&inf.idle);
 	pthread_mutex_destroy(&inf.lock);
 }
